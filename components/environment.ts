@@ -1,0 +1,144 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EnvironmentConfig } from "../model/config";
+import type { Release } from "../model/environment";
+import { quotaFor } from "../model/workload";
+import { Database } from "./database";
+import { Migration } from "./migration";
+import { EnvironmentNamespace } from "./namespace";
+import { NetworkIsolation } from "./networkPolicies";
+import { releaseCommit, versionFromCommit } from "./release";
+import { Workload } from "./workload";
+
+export interface EnvironmentSecrets {
+  dbPassword: pulumi.Output<string>;
+  smokeToken?: pulumi.Output<string>;
+}
+
+export interface EnvironmentArgs {
+  config: EnvironmentConfig;
+  secrets: EnvironmentSecrets;
+  /** The repository root: app/, app/migrations and the git checkout for provenance. */
+  rootDir: string;
+}
+
+/**
+ * One environment, whole: namespace, isolation, database, migration, workload. The order is the
+ * deploy's: the migration runs to completion before the Deployment rolls.
+ */
+export class Environment extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly url: pulumi.Output<string>;
+  public readonly release: pulumi.Output<Release>;
+  public readonly featureFlags: pulumi.Output<Record<string, boolean>>;
+  public readonly migrations: string[];
+
+  constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("env-progression:environment:Environment", name, {}, opts);
+    const c = args.config;
+    const child = { parent: this };
+    const appDir = path.join(args.rootDir, "app");
+
+    const ns = new EnvironmentNamespace(
+      `${name}-ns`,
+      { name: c.namespace, env: c.env, appName: c.appName, quota: quotaFor(c), containerDefaults: c.resources },
+      child,
+    );
+
+    new NetworkIsolation(
+      `${name}-network`,
+      {
+        namespace: ns.name,
+        namespaceName: c.namespace,
+        env: c.env,
+        appName: c.appName,
+        ingressNamespaces: c.ingressNamespaces,
+        egressCidrs: c.egressCidrs,
+      },
+      child,
+    );
+
+    const db = new Database(
+      `${name}-db`,
+      {
+        namespace: ns.name,
+        env: c.env,
+        appName: c.appName,
+        image: c.postgresImage,
+        storage: c.databaseStorage,
+        password: args.secrets.dbPassword,
+      },
+      child,
+    );
+
+    const migration = new Migration(
+      `${name}-migration`,
+      {
+        namespace: ns.name,
+        env: c.env,
+        appName: c.appName,
+        image: c.postgresImage,
+        databaseHost: db.host,
+        databasePort: db.port,
+        databaseSecretName: db.secretName,
+        migrationsDir: path.join(appDir, "migrations"),
+        runner: path.join(appDir, "migrate.sh"),
+        lockTimeout: c.lockTimeout,
+        statementTimeout: c.statementTimeout,
+        runAfter: [db.statefulSet],
+      },
+      child,
+    );
+    this.migrations = migration.files;
+
+    const commit = releaseCommit(args.rootDir, this);
+    const version = c.version !== undefined ? pulumi.output(c.version) : commit.apply(versionFromCommit);
+
+    const workload = new Workload(
+      `${name}-app`,
+      {
+        namespace: ns.name,
+        env: c.env,
+        appName: c.appName,
+        appSource: c.appSource,
+        appCode: c.appSource === "reference" ? readAppCode(appDir) : undefined,
+        image: c.image,
+        containerPort: c.containerPort,
+        replicas: c.replicas,
+        maxReplicas: c.maxReplicas,
+        disruptionBudget: c.env !== "dev",
+        resources: c.resources,
+        host: c.host,
+        ingressClassName: c.ingressClassName,
+        featureFlags: c.featureFlags,
+        version,
+        commit,
+        databaseHost: db.host,
+        databasePort: db.port,
+        rolloutAfter: [migration.job],
+      },
+      child,
+    );
+
+    this.namespace = ns.name;
+    this.url = c.smokeBaseUrl !== undefined ? pulumi.output(c.smokeBaseUrl) : workload.url;
+    this.release = pulumi.all([version, commit]).apply(([v, sha]) => ({ version: v, commit: sha, image: c.image }));
+    this.featureFlags = pulumi.output(c.featureFlags);
+    this.registerOutputs({
+      namespace: this.namespace,
+      url: this.url,
+      release: this.release,
+      featureFlags: this.featureFlags,
+    });
+  }
+}
+
+function readAppCode(appDir: string): string {
+  const file = path.join(appDir, "server.js");
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    throw new Error(`the reference app ${file} cannot be read; restore it, or set appSource: image`);
+  }
+}

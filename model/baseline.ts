@@ -1,0 +1,18 @@
+/**
+ * How one environment's parity baseline reaches the policy pack of the environment above.
+ *
+ * CrossGuard cannot read another stack (pulumi/pulumi-policy#195), so the lower stack exports its
+ * baseline (stack output `parityBaseline`) and the pipeline hands it to the higher stack's
+ * `pulumi preview|up --policy-pack policies --policy-pack-config <file>`. A policy reads only its
+ * own entry of that file, so every policy that compares with the environment below gets a copy.
+ */
+
+/** Policies that read the baseline of the environment below from their config. */
+export const BASELINE_POLICIES = ["enforce-environment-parity", "disallow-lower-environment-secrets"] as const;
+
+/** The `--policy-pack-config` document for a stack whose lower environment exported `baseline`. */
+export function policyPackConfig(baseline: unknown): Record<string, { baseline: unknown }> {
+  const config: Record<string, { baseline: unknown }> = {};
+  for (const policy of BASELINE_POLICIES) config[policy] = { baseline };
+  return config;
+}
