@@ -32,7 +32,11 @@ export class NetworkIsolation extends pulumi.ComponentResource {
       (p) =>
         new k8s.networking.v1.NetworkPolicy(
           `${name}-${p.role}`,
-          { metadata: { name: p.role, namespace: args.namespace, labels }, spec: p.spec },
+          {
+            metadata: { name: p.role, namespace: args.namespace, labels },
+            // The model's arrays are readonly; the provider's input type is the same shape, mutable.
+            spec: p.spec as k8s.types.input.networking.v1.NetworkPolicySpec,
+          },
           { parent: this },
         ),
     );

@@ -3,35 +3,16 @@
  * and the isolation matrix (model/reachability.ts) evaluates them: one definition, two readers.
  */
 
+import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy } from "./reachability";
+
 /**
- * The label Kubernetes itself sets on every namespace (since 1.21) and that no one can change.
- * Selecting namespaces by a label anyone may set (the article's `environment: prod`) lets a dev
- * namespace that labels itself `prod` in.
+ * Kubernetes sets this label on every namespace (since 1.21) and no one can change it. Selecting
+ * namespaces by a label anyone may set (the article's `environment: prod`) lets a dev namespace
+ * that labels itself `prod` in.
  */
-export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+export { NAMESPACE_NAME_LABEL };
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
-}
-
-export interface NetworkPolicyPort {
-  protocol?: "TCP" | "UDP" | "SCTP";
-  port?: number | string;
-}
-
-export interface NetworkPolicyPeer {
-  podSelector?: LabelSelector;
-  namespaceSelector?: LabelSelector;
-  ipBlock?: { cidr: string; except?: string[] };
-}
-
-export interface NetworkPolicySpec {
-  podSelector: LabelSelector;
-  policyTypes?: ("Ingress" | "Egress")[];
-  ingress?: { from?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[];
-  egress?: { to?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[];
-}
+export type NetworkPolicySpec = NetworkPolicy["spec"];
 
 export interface NamedPolicy {
   /** Suffix of the policy's name; the component prefixes it with the environment's name. */
