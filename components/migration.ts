@@ -82,6 +82,9 @@ export class Migration extends pulumi.ComponentResource {
         spec: {
           // Two retries: a lock timeout is often transient; a third failure fails the deploy.
           backoffLimit: 2,
+          // One copy at a time: migrate.sh takes no lock against a second copy of itself.
+          parallelism: 1,
+          completions: 1,
           template: {
             metadata: { labels },
             spec: {

@@ -100,6 +100,8 @@ export class Workload extends pulumi.ComponentResource {
             metadata: { labels, annotations },
             spec: {
               automountServiceAccountToken: false,
+              // The app drains in-flight requests for up to 20 s after SIGTERM.
+              terminationGracePeriodSeconds: 30,
               securityContext: podSecurityContext(APP_UID),
               containers: [
                 {
