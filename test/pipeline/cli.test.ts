@@ -1,0 +1,361 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { USAGE, UsageError, parseCommandLine } from "../../tools/promote/args";
+import { describeChanges, progressLine } from "../../tools/promote/automation";
+import { EXIT } from "../../tools/promote/plan";
+import { parseBaseline } from "../../tools/promote/policy-config";
+import {
+  fileBackendDir,
+  findOnPath,
+  missingPassphrases,
+  readProjectFile,
+  resolveBackend,
+  stackVariables,
+  usesPassphrase,
+} from "../../tools/promote/setup";
+import { formatEvent, isYes } from "../../tools/promote/terminal";
+import { policyPackConfig } from "../../model/baseline";
+
+const REPO = path.resolve(__dirname, "../..");
+
+describe("promote command line", () => {
+  it("defaults to the whole chain, deploying, asking for prod", () => {
+    assert.deepEqual(parseCommandLine([]), {
+      kind: "run",
+      options: { to: "prod", preview: false, yes: false },
+    });
+  });
+
+  it("reads --to, --preview, --yes and -y", () => {
+    assert.deepEqual(parseCommandLine(["--to", "staging", "--preview"]), {
+      kind: "run",
+      options: { to: "staging", preview: true, yes: false },
+    });
+    assert.deepEqual(parseCommandLine(["--to=dev", "-y"]), {
+      kind: "run",
+      options: { to: "dev", preview: false, yes: true },
+    });
+    assert.deepEqual(parseCommandLine(["-h"]), { kind: "help" });
+  });
+
+  const bad: [string[], RegExp][] = [
+    [["--to", "qa"], /^--to must be one of dev, staging, prod, not "qa"$/],
+    [["--to"], /^--to needs a value: one of dev, staging, prod$/],
+    [["--to", "--yes"], /^--to needs a value/],
+    [["--force"], /^unknown option --force$/],
+    [["prod"], /^unexpected argument "prod"$/],
+    [["--yes=no"], /does not take an argument$/],
+  ];
+  for (const [argv, message] of bad) {
+    it(`rejects ${argv.join(" ")} with a one-line usage error`, () => {
+      assert.throws(
+        () => parseCommandLine(argv),
+        (err: unknown) =>
+          err instanceof UsageError && message.test(err.message) && !err.message.includes("\n"),
+      );
+    });
+  }
+
+  it("documents every option and exit code in --help", () => {
+    for (const text of [
+      "--to",
+      "--preview",
+      "--yes",
+      "PULUMI_BACKEND_URL",
+      "PULUMI_CONFIG_PASSPHRASE_<ENV>",
+    ]) {
+      assert.ok(USAGE.includes(text), text);
+    }
+    for (const code of Object.values(EXIT)) assert.match(USAGE, new RegExp(`\\b${code} `));
+  });
+});
+
+describe("promote prerequisites", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "promote-path-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("finds an executable on PATH and ignores a file that is not executable", () => {
+    const bin = path.join(dir, "pulumi");
+    writeFileSync(bin, "#!/bin/sh\n");
+    chmodSync(bin, 0o644);
+    assert.equal(findOnPath("pulumi", { PATH: dir }), undefined);
+    chmodSync(bin, 0o755);
+    assert.equal(findOnPath("pulumi", { PATH: `/nonexistent${path.delimiter}${dir}` }), bin);
+    assert.equal(findOnPath("pulumi", {}), undefined);
+  });
+
+  it("takes the backend as Pulumi does: PULUMI_BACKEND_URL, else Pulumi.yaml, else pulumi login", () => {
+    const project = "name: env-progression\nbackend:\n  url: file://./.pulumi\n";
+    assert.deepEqual(resolveBackend(project, {}), {
+      url: "file://./.pulumi",
+      source: "Pulumi.yaml",
+    });
+    assert.deepEqual(resolveBackend(project, { PULUMI_BACKEND_URL: "s3://state/ep" }), {
+      url: "s3://state/ep",
+      source: "PULUMI_BACKEND_URL",
+    });
+    assert.deepEqual(resolveBackend(project, { PULUMI_BACKEND_URL: "  " }), {
+      url: "file://./.pulumi",
+      source: "Pulumi.yaml",
+    });
+    assert.deepEqual(resolveBackend("name: x\n", {}), { source: "pulumi login" });
+    assert.deepEqual(resolveBackend(undefined, {}), { source: "pulumi login" });
+  });
+
+  it("the committed Pulumi.yaml names a file backend inside the repository", () => {
+    const backend = resolveBackend(readProjectFile(REPO, "Pulumi.yaml"), {});
+    assert.equal(backend.source, "Pulumi.yaml");
+    assert.equal(fileBackendDir(backend.url!, REPO), path.join(REPO, ".pulumi"));
+  });
+
+  it("finds a file backend's directory, relative to the project or home", () => {
+    assert.equal(fileBackendDir("file://./.pulumi", "/repo"), "/repo/.pulumi");
+    assert.equal(fileBackendDir("file:///var/state", "/repo"), "/var/state");
+    assert.equal(
+      fileBackendDir("file://~/.pulumi-state", "/repo", "/home/me"),
+      "/home/me/.pulumi-state",
+    );
+    assert.equal(fileBackendDir("s3://bucket", "/repo"), undefined);
+  });
+
+  it("gives each stack its own passphrase and kubeconfig when set per environment", () => {
+    const environ = {
+      PULUMI_CONFIG_PASSPHRASE: "shared",
+      PULUMI_CONFIG_PASSPHRASE_PROD: "prod-only",
+      KUBECONFIG_PROD: "/k/prod",
+    };
+    assert.deepEqual(stackVariables("prod", environ), {
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_CONFIG_PASSPHRASE: "prod-only",
+      KUBECONFIG: "/k/prod",
+    });
+    // dev has none of its own: the process's PULUMI_CONFIG_PASSPHRASE and kube context apply.
+    assert.deepEqual(stackVariables("dev", environ), { PULUMI_SKIP_UPDATE_CHECK: "true" });
+  });
+
+  it("names every passphrase stack that has no passphrase", () => {
+    const files = {
+      dev: "config: {}\n",
+      staging: "secretsprovider: awskms://alias/staging\nconfig: {}\n",
+      prod: "encryptionsalt: v1:abc\nconfig: {}\n",
+    } as const;
+    const read = (env: keyof typeof files) => files[env];
+    const file = { url: "file://./.pulumi", source: "Pulumi.yaml" } as const;
+    const cloud = { url: "https://api.pulumi.com", source: "PULUMI_BACKEND_URL" } as const;
+    const all = ["dev", "staging", "prod"] as const;
+    assert.deepEqual(missingPassphrases(all, read, file, {}), ["dev", "prod"]);
+    // On Pulumi Cloud a stack that names no provider uses the service's; a salt still means passphrase.
+    assert.deepEqual(missingPassphrases(all, read, cloud, {}), ["prod"]);
+    assert.deepEqual(missingPassphrases(all, read, file, { PULUMI_CONFIG_PASSPHRASE_DEV: "" }), [
+      "prod",
+    ]);
+    assert.deepEqual(
+      missingPassphrases(["dev", "prod"], read, file, { PULUMI_CONFIG_PASSPHRASE_FILE: "/p" }),
+      [],
+    );
+    assert.deepEqual(
+      missingPassphrases(["dev", "prod"], read, file, { PULUMI_CONFIG_PASSPHRASE: "x" }),
+      [],
+    );
+  });
+
+  it("reads the secrets provider from the stack file, else from the backend's default", () => {
+    assert.equal(usesPassphrase(undefined, true), true);
+    assert.equal(usesPassphrase(undefined, false), false);
+    assert.equal(usesPassphrase(": not yaml : [", true), true);
+    assert.equal(usesPassphrase("secretsprovider: passphrase\n", false), true);
+    assert.equal(
+      usesPassphrase(
+        "secretsprovider: gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k\n",
+        true,
+      ),
+      false,
+    );
+    assert.equal(usesPassphrase("encryptionsalt: v1:x\n", false), true);
+  });
+});
+
+describe("promote output", () => {
+  it("prints one line per step, failure and rollback", () => {
+    const release = { version: "1.2.0", image: "app@sha256:" + "a".repeat(64), commit: "abc" };
+    assert.equal(
+      formatEvent({ kind: "start", envs: ["dev", "staging"], preview: false }),
+      "promote: dev → staging",
+    );
+    assert.equal(
+      formatEvent({ kind: "running", env: "dev", step: "up" }),
+      "[dev] deploying (pulumi up; the smoke tests run inside it)…",
+    );
+    assert.equal(formatEvent({ kind: "running", env: "dev", step: "outputs" }), undefined);
+    assert.equal(
+      formatEvent({
+        kind: "failed",
+        env: "staging",
+        step: "smoke",
+        reason: "smoke tests failed: health",
+      }),
+      "[staging] FAILED at smoke: smoke tests failed: health",
+    );
+    assert.equal(
+      formatEvent({ kind: "rollback", env: "staging", outcome: "done", release }),
+      `[staging] rolled back to 1.2.0 (${release.image}); its smoke tests passed`,
+    );
+    assert.equal(
+      formatEvent({ kind: "rollback", env: "dev", outcome: "failed", reason: "up: locked" }),
+      "[dev] ROLLBACK FAILED: up: locked",
+    );
+  });
+
+  it("accepts only an explicit yes at the prod prompt", () => {
+    for (const yes of ["y", "yes", " YES ", "Y"]) assert.equal(isYes(yes), true, yes);
+    for (const no of ["", "n", "no", "yes please", "sure"]) assert.equal(isYes(no), false, no);
+  });
+
+  it("summarizes changes the way pulumi does", () => {
+    assert.equal(
+      describeChanges({ create: 2, update: 1, same: 9 }, "preview"),
+      "2 to create, 1 to update, 9 unchanged",
+    );
+    assert.equal(describeChanges({ replace: 1, same: 3 }, "up"), "1 replaced, 3 unchanged");
+    assert.equal(describeChanges({}, "up"), "no changes");
+  });
+
+  it("shows finished resource steps and advisory policy findings as progress", () => {
+    const urn = "urn:pulumi:dev::env-progression::kubernetes:core/v1:Namespace::dev-namespace";
+    const base = { sequence: 1, timestamp: 1 };
+    const metadata = {
+      op: "create" as const,
+      urn,
+      type: "kubernetes:core/v1:Namespace",
+      provider: "",
+    };
+    assert.equal(
+      progressLine({ ...base, resOutputsEvent: { metadata } }),
+      "create kubernetes:core/v1:Namespace dev-namespace",
+    );
+    assert.equal(
+      progressLine({ ...base, resOutputsEvent: { metadata: { ...metadata, op: "same" } } }),
+      undefined,
+    );
+    assert.equal(
+      progressLine({
+        ...base,
+        policyEvent: {
+          message: "no limits",
+          color: "never",
+          policyName: "missing-resource-limits",
+          policyPackName: "p",
+          policyPackVersion: "1",
+          policyPackVersionTag: "1",
+          enforcementLevel: "warning",
+          resourceUrn: urn,
+        },
+      }),
+      "policy warning missing-resource-limits (dev-namespace): no limits",
+    );
+  });
+});
+
+describe("policy-config", () => {
+  it("reads a baseline from a job output and refuses an empty or non-JSON one", () => {
+    assert.deepEqual(parseBaseline(' {"image":"x"}\n'), { image: "x" });
+    assert.throws(() => parseBaseline("  "), /empty/);
+    assert.throws(() => parseBaseline("[secret]"), /not JSON/);
+    assert.throws(() => parseBaseline('"[secret]"'), /parityBaseline is a secret output/);
+  });
+
+  it("writes the same document as model/baseline.ts when run as the workflows run it", function () {
+    this.timeout(30_000);
+    const run = spawnSync(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", "tools/promote/policy-config.ts"],
+      { cwd: REPO, input: '{"from":"dev","image":"app@sha256:1"}', encoding: "utf8" },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(
+      JSON.parse(run.stdout),
+      policyPackConfig({ from: "dev", image: "app@sha256:1" }),
+    );
+  });
+});
+
+/** The CLI as a process: exit codes and the exact lines a user sees. */
+describe("npm run promote (as a process)", function () {
+  this.timeout(60_000);
+  let emptyPath: string;
+  before(() => {
+    emptyPath = mkdtempSync(path.join(os.tmpdir(), "promote-nopath-"));
+  });
+  after(() => rmSync(emptyPath, { recursive: true, force: true }));
+
+  function promoteProcess(args: string[], env: NodeJS.ProcessEnv) {
+    return spawnSync(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", "tools/promote.ts", ...args],
+      {
+        cwd: REPO,
+        env: { HOME: os.tmpdir(), ...env },
+        encoding: "utf8",
+        input: "",
+      },
+    );
+  }
+
+  it("--help prints the usage and exits 0", () => {
+    const run = promoteProcess(["--help"], { PATH: emptyPath });
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(
+      run.stdout.startsWith(
+        "Usage: npm run promote -- [--to dev|staging|prod] [--preview] [--yes]",
+      ),
+    );
+  });
+
+  it("bad usage: one line on stderr, exit 2, no stack trace", () => {
+    const run = promoteProcess(["--to", "qa"], { PATH: emptyPath });
+    assert.equal(run.status, EXIT.usage);
+    assert.equal(
+      run.stderr,
+      'promote: --to must be one of dev, staging, prod, not "qa" (see --help)\n',
+    );
+    assert.equal(run.stdout, "");
+  });
+
+  it("without the pulumi CLI on PATH: says so in one line with how to install it, exit 3", () => {
+    const run = promoteProcess(["--to", "dev"], { PATH: emptyPath });
+    assert.equal(run.status, EXIT.prerequisite);
+    const lines = run.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(
+      lines[0] ?? "",
+      /^promote: the pulumi CLI is not on PATH; install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`/,
+    );
+    assert.equal(run.stdout, "");
+  });
+
+  it("with pulumi but no passphrase: names the stacks before touching any, exit 3", () => {
+    const bin = mkdtempSync(path.join(os.tmpdir(), "promote-fakepulumi-"));
+    try {
+      // A pulumi that fails if anything runs it: the check must come before any pulumi command.
+      writeFileSync(
+        path.join(bin, "pulumi"),
+        "#!/bin/sh\necho 'pulumi must not run' >&2\nexit 99\n",
+        { mode: 0o755 },
+      );
+      const run = promoteProcess(["--to", "staging"], { PATH: bin });
+      assert.equal(run.status, EXIT.prerequisite, run.stderr);
+      assert.equal(
+        run.stderr,
+        "promote: no passphrase for stacks dev, staging: set PULUMI_CONFIG_PASSPHRASE_DEV (one per stack) or PULUMI_CONFIG_PASSPHRASE (all stacks)\n",
+      );
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+});

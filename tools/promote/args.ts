@@ -1,0 +1,77 @@
+/** Command line of `npm run promote`. */
+import { parseArgs } from "node:util";
+import { ENVIRONMENTS, isEnvName } from "../../model/environment";
+import type { PromoteOptions } from "./plan";
+
+export const USAGE = `Usage: npm run promote -- [--to ${ENVIRONMENTS.join("|")}] [--preview] [--yes]
+
+Deploys the stacks in order (${ENVIRONMENTS.join(" → ")}), each with \`pulumi up --policy-pack policies\`
+and the parity baseline of the stack below; the smoke tests run inside each up.
+
+  --to <env>   last environment to deploy (default: ${ENVIRONMENTS[ENVIRONMENTS.length - 1]})
+  --preview    preview every stack up to --to with the policies, as a pull request does; change nothing
+  --yes, -y    approve prod without the prompt (required when there is no terminal)
+  --help, -h   show this help
+
+Stops at the first failure and names the environment, the step and why. When an environment's
+smoke tests fail, it is redeployed with the release it last verified, and the exit code is 1.
+
+Environment:
+  PULUMI_BACKEND_URL                state backend (default: Pulumi.yaml's, file://./.pulumi)
+  PULUMI_CONFIG_PASSPHRASE_<ENV>    passphrase of one stack, e.g. PULUMI_CONFIG_PASSPHRASE_PROD
+  PULUMI_CONFIG_PASSPHRASE[_FILE]   passphrase for the stacks without their own
+  KUBECONFIG_<ENV>                  kubeconfig of one environment (default: the current kube context)
+
+Exit codes: 0 done, 1 a step failed, 2 bad usage, 3 a prerequisite is missing, 4 prod not approved.`;
+
+export type Command = { kind: "help" } | { kind: "run"; options: PromoteOptions };
+
+/** Bad usage: reported in one line with exit code 2, never with a stack trace. */
+export class UsageError extends Error {}
+
+export function parseCommandLine(argv: readonly string[]): Command {
+  let values: { to?: string; preview?: boolean; yes?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        to: { type: "string" },
+        preview: { type: "boolean" },
+        yes: { type: "boolean", short: "y" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError(usageMessage(err));
+  }
+  if (values.help) return { kind: "help" };
+  const to = values.to ?? ENVIRONMENTS[ENVIRONMENTS.length - 1]!;
+  if (!isEnvName(to)) {
+    throw new UsageError(`--to must be one of ${ENVIRONMENTS.join(", ")}, not "${to}"`);
+  }
+  return {
+    kind: "run",
+    options: { to, preview: values.preview ?? false, yes: values.yes ?? false },
+  };
+}
+
+/** node:util's messages, shortened to the part a user needs (they end with a hint about `--`). */
+function usageMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const option = /'([^']+)'/.exec(message)?.[1];
+    return `unknown option ${option ?? message}`;
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const arg = /'([^']+)'/.exec(message)?.[1];
+    return `unexpected argument ${arg ? `"${arg}"` : ""}`.trim();
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && message.includes("'--to")) {
+    return `--to needs a value: one of ${ENVIRONMENTS.join(", ")}`;
+  }
+  const firstLine = message.split("\n")[0] ?? message;
+  return firstLine.split(". ")[0] ?? firstLine;
+}
