@@ -3,8 +3,11 @@
  * one line each, before any resource is created; a pulumi.RunError prints without a stack trace.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EnvironmentSecrets, ProgramFiles } from "./components/environment";
+import { readMigrations } from "./components/migration";
 import { EnvironmentConfig, parseConfig, PROJECT, SECRET_KEYS, SecretKey } from "./model/config";
-import type { EnvironmentSecrets } from "./components/environment";
 
 /** The SDK's own record of which keys were encrypted in the stack file (PULUMI_CONFIG_SECRET_KEYS). */
 function isConfigSecret(key: string): boolean {
@@ -18,18 +21,54 @@ function isConfigSecret(key: string): boolean {
 export interface LoadedConfig {
   config: EnvironmentConfig;
   secrets: EnvironmentSecrets;
+  files: ProgramFiles;
 }
 
-export function loadConfig(): LoadedConfig {
+function refuse(errors: string[]): never {
+  throw new pulumi.RunError(
+    `The stack configuration has ${errors.length} problem(s); nothing was changed:\n  ` + errors.join("\n  "),
+  );
+}
+
+/** The files the config points at, read now so that a missing one stops the run before it starts. */
+function readFiles(rootDir: string, config: EnvironmentConfig): { files: ProgramFiles; errors: string[] } {
+  const file = `Pulumi.${config.env}.yaml`;
+  const errors: string[] = [];
+  const read = (rel: string, what: string, check: (text: string) => boolean, expected: string) => {
+    const full = path.resolve(rootDir, rel);
+    try {
+      const text = fs.readFileSync(full, "utf8");
+      if (check(text)) return text;
+      errors.push(`${what} names ${rel}, which does not hold ${expected}.`);
+    } catch {
+      errors.push(`${what} names ${rel}, which cannot be read; expected ${expected} at ${full}.`);
+    }
+    return undefined;
+  };
+  const appCode =
+    config.appSource === "reference"
+      ? read("app/server.js", `${file}: ${PROJECT}:appSource "reference"`, (t) => t.length > 0, "the reference app's code (or set appSource: image)")
+      : undefined;
+  let migrations: Record<string, string> = {};
+  try {
+    migrations = readMigrations(path.join(rootDir, "app", "migrations"), path.join(rootDir, "app", "migrate.sh"));
+  } catch (err) {
+    errors.push(`${(err as Error).message}.`);
+  }
+  const smokeCaPem =
+    config.smokeCaFile !== undefined
+      ? read(config.smokeCaFile, `${file}: ${PROJECT}:smokeCaFile`, (t) => t.includes("-----BEGIN CERTIFICATE-----"), "a PEM certificate")
+      : undefined;
+  return { files: { appCode, migrations, smokeCaPem }, errors };
+}
+
+export function loadConfig(rootDir: string): LoadedConfig {
   const values = pulumi.runtime.allConfig();
   const secretKeys = new Set(Object.keys(values).filter(isConfigSecret));
   const result = parseConfig({ stack: pulumi.getStack(), values, secretKeys });
-  if (!result.ok) {
-    throw new pulumi.RunError(
-      `The stack configuration has ${result.errors.length} problem(s); nothing was changed:\n  ` +
-        result.errors.join("\n  "),
-    );
-  }
+  if (!result.ok) refuse(result.errors);
+  const { files, errors } = readFiles(rootDir, result.config);
+  if (errors.length > 0) refuse(errors);
   const cfg = new pulumi.Config(PROJECT);
   const secret = (key: SecretKey) =>
     result.secretKeysPresent.includes(key) ? cfg.requireSecret(key) : undefined;
@@ -38,5 +77,5 @@ export function loadConfig(): LoadedConfig {
     // parseConfig already refused a missing required secret; this keeps the types honest.
     throw new pulumi.RunError(`${PROJECT}:dbPassword is missing; ${SECRET_KEYS.dbPassword.what}`);
   }
-  return { config: result.config, secrets: { dbPassword, smokeToken: secret("smokeToken") } };
+  return { config: result.config, secrets: { dbPassword, smokeToken: secret("smokeToken") }, files };
 }

@@ -1,6 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { EnvironmentConfig } from "../model/config";
 import type { Release } from "../model/environment";
 import { quotaFor } from "../model/workload";
@@ -9,6 +7,7 @@ import { Migration } from "./migration";
 import { EnvironmentNamespace } from "./namespace";
 import { NetworkIsolation } from "./networkPolicies";
 import { releaseCommit, versionFromCommit } from "./release";
+import { SmokeTest } from "./smokeTest";
 import { Workload } from "./workload";
 
 export interface EnvironmentSecrets {
@@ -16,10 +15,21 @@ export interface EnvironmentSecrets {
   smokeToken?: pulumi.Output<string>;
 }
 
+/** The files the program deploys, read and checked with the config, before anything is created. */
+export interface ProgramFiles {
+  /** app/server.js, when appSource is "reference". */
+  appCode: string | undefined;
+  /** app/migrations/*.sql and app/migrate.sh, by file name. */
+  migrations: Record<string, string>;
+  /** The smoke tests' CA bundle, when smokeCaFile is set. */
+  smokeCaPem: string | undefined;
+}
+
 export interface EnvironmentArgs {
   config: EnvironmentConfig;
   secrets: EnvironmentSecrets;
-  /** The repository root: app/, app/migrations and the git checkout for provenance. */
+  files: ProgramFiles;
+  /** The repository root: the git checkout whose commit is the release's provenance. */
   rootDir: string;
 }
 
@@ -31,6 +41,8 @@ export class Environment extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
   public readonly release: pulumi.Output<Release>;
+  /** The release the smoke tests verified on this `up`: what a rollback returns to. */
+  public readonly verifiedRelease: pulumi.Output<Release>;
   public readonly featureFlags: pulumi.Output<Record<string, boolean>>;
   public readonly migrations: string[];
 
@@ -38,7 +50,6 @@ export class Environment extends pulumi.ComponentResource {
     super("env-progression:environment:Environment", name, {}, opts);
     const c = args.config;
     const child = { parent: this };
-    const appDir = path.join(args.rootDir, "app");
 
     const ns = new EnvironmentNamespace(
       `${name}-ns`,
@@ -82,8 +93,7 @@ export class Environment extends pulumi.ComponentResource {
         databaseHost: db.host,
         databasePort: db.port,
         databaseSecretName: db.secretName,
-        migrationsDir: path.join(appDir, "migrations"),
-        runner: path.join(appDir, "migrate.sh"),
+        files: args.files.migrations,
         lockTimeout: c.lockTimeout,
         statementTimeout: c.statementTimeout,
         runAfter: [db.statefulSet],
@@ -102,7 +112,7 @@ export class Environment extends pulumi.ComponentResource {
         env: c.env,
         appName: c.appName,
         appSource: c.appSource,
-        appCode: c.appSource === "reference" ? readAppCode(appDir) : undefined,
+        appCode: args.files.appCode,
         image: c.image,
         containerPort: c.containerPort,
         replicas: c.replicas,
@@ -124,21 +134,32 @@ export class Environment extends pulumi.ComponentResource {
     this.namespace = ns.name;
     this.url = c.smokeBaseUrl !== undefined ? pulumi.output(c.smokeBaseUrl) : workload.url;
     this.release = pulumi.all([version, commit]).apply(([v, sha]) => ({ version: v, commit: sha, image: c.image }));
+
+    // After the rollout and the Ingress are ready; a failure fails `up`, and the next environment
+    // is never deployed. It re-runs when the release, the checks or smokeTrigger change.
+    const smoke = new SmokeTest(
+      `${name}-smoke`,
+      {
+        baseUrl: this.url,
+        expectVersion: version,
+        headers: args.secrets.smokeToken?.apply((token) => ({ Authorization: `Bearer ${token}` })),
+        caPem: args.files.smokeCaPem,
+        requestTimeoutSeconds: c.smokeRequestTimeoutSeconds,
+        deadlineSeconds: c.smokeDeadlineSeconds,
+        trigger: c.smokeTrigger,
+      },
+      { parent: this, dependsOn: [workload.deployment, workload.ingress] },
+    );
+    this.verifiedRelease = pulumi
+      .all([smoke.verifiedVersion, commit])
+      .apply(([v, sha]) => ({ version: v, commit: sha, image: c.image }));
     this.featureFlags = pulumi.output(c.featureFlags);
     this.registerOutputs({
       namespace: this.namespace,
       url: this.url,
       release: this.release,
+      verifiedRelease: this.verifiedRelease,
       featureFlags: this.featureFlags,
     });
-  }
-}
-
-function readAppCode(appDir: string): string {
-  const file = path.join(appDir, "server.js");
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    throw new Error(`the reference app ${file} cannot be read; restore it, or set appSource: image`);
   }
 }

@@ -22,9 +22,8 @@ export interface MigrationArgs {
   databaseHost: pulumi.Input<string>;
   databasePort: pulumi.Input<number>;
   databaseSecretName: pulumi.Input<string>;
-  /** Folder with the numbered .sql files and migrate.sh. */
-  migrationsDir: string;
-  runner: string;
+  /** The numbered .sql files and migrate.sh, by file name (see readMigrations). */
+  files: Record<string, string>;
   lockTimeout: string;
   statementTimeout: string;
   /** What must be ready before the Job starts (the database); set on the Job itself. */
@@ -64,8 +63,8 @@ export class Migration extends pulumi.ComponentResource {
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("env-progression:migration:Migration", name, {}, opts);
     const labels = commonLabels(args.appName, args.env, "migration");
-    const data = readMigrations(args.migrationsDir, args.runner);
-    this.files = Object.keys(data).filter((f) => f.endsWith(".sql"));
+    const data = args.files;
+    this.files = Object.keys(data).filter((f) => f.endsWith(".sql")).sort();
 
     // Auto-named: a change of any file gives a new ConfigMap name, which changes the Job's pod
     // template, which replaces the Job, which runs the migrations again (they are idempotent).

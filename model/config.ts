@@ -47,6 +47,12 @@ export interface EnvironmentConfig {
   databaseStorage: string;
   /** Base URL for the smoke tests; defaults to http://<host>. */
   smokeBaseUrl: string | undefined;
+  /** A PEM file (relative to the repository) of CAs the smoke tests trust for https. */
+  smokeCaFile: string | undefined;
+  smokeRequestTimeoutSeconds: number;
+  smokeDeadlineSeconds: number;
+  /** Any change re-runs the smoke tests on the next `up`. */
+  smokeTrigger: string | undefined;
 }
 
 /** Keys whose values must come from encrypted (secret) config. Their values never reach this module. */
@@ -212,6 +218,17 @@ export function parseConfig(raw: RawConfig): ConfigResult {
   const statementTimeout = str("statementTimeout", PG_DURATION, "a PostgreSQL duration such as 5min", "5min");
   const databaseStorage = str("databaseStorage", /^[0-9]+(Mi|Gi|Ti)$/, "a storage size such as 1Gi", "1Gi");
   const smokeBaseUrl = optionalStr("smokeBaseUrl", /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "an http(s) URL such as https://staging.example.com");
+  const smokeCaFile = optionalStr("smokeCaFile", /^[^\0]+\.(pem|crt)$/, "a path to a PEM file such as certs/ca.pem");
+  const smokeRequestTimeoutSeconds = int("smokeRequestTimeoutSeconds", 1, 600, 10);
+  const smokeDeadlineSeconds = int("smokeDeadlineSeconds", 1, 3600, 60);
+  if (smokeDeadlineSeconds < smokeRequestTimeoutSeconds) {
+    fail(
+      "smokeDeadlineSeconds",
+      `is ${smokeDeadlineSeconds}, below smokeRequestTimeoutSeconds (${smokeRequestTimeoutSeconds})`,
+      "a deadline at least as long as one request's timeout",
+    );
+  }
+  const smokeTrigger = optionalStr("smokeTrigger", /^.{1,200}$/, "any short text; change it to re-run the smoke tests");
   const resources = parseResources(json("resources", "a YAML map of requests and limits"), fail);
 
   // Secrets: required ones must be present, and every secret must have been encrypted.
@@ -275,6 +292,10 @@ export function parseConfig(raw: RawConfig): ConfigResult {
       statementTimeout,
       databaseStorage,
       smokeBaseUrl,
+      smokeCaFile,
+      smokeRequestTimeoutSeconds,
+      smokeDeadlineSeconds,
+      smokeTrigger,
     },
   };
 }

@@ -135,6 +135,24 @@ const corpus: Case[] = [
     expect: [/^Pulumi\.dev\.yaml: env-progression:appSource is "docker"; expected "reference" or "image"\.$/],
   },
   {
+    name: "a smoke CA file that does not exist",
+    stack: "staging",
+    opts: { config: { [`${P}:smokeCaFile`]: "certs/missing-ca.pem" } },
+    expect: [/^Pulumi\.staging\.yaml: env-progression:smokeCaFile names certs\/missing-ca\.pem, which cannot be read; expected a PEM certificate at \/.*certs\/missing-ca\.pem\.$/],
+  },
+  {
+    name: "a smoke CA file that holds no certificate",
+    stack: "staging",
+    opts: { config: { [`${P}:smokeCaFile`]: "test/fixtures/not-a-certificate.pem" } },
+    expect: [/^Pulumi\.staging\.yaml: env-progression:smokeCaFile names test\/fixtures\/not-a-certificate\.pem, which does not hold a PEM certificate\.$/],
+  },
+  {
+    name: "a smoke deadline shorter than one request",
+    stack: "prod",
+    opts: { config: { [`${P}:smokeDeadlineSeconds`]: 5, [`${P}:smokeRequestTimeoutSeconds`]: 10 } },
+    expect: [/^Pulumi\.prod\.yaml: env-progression:smokeDeadlineSeconds is 5, below smokeRequestTimeoutSeconds \(10\); expected a deadline at least as long as one request's timeout\.$/],
+  },
+  {
     name: "a stack that is not an environment",
     stack: "dev",
     opts: {},

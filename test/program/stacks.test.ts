@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ENVIRONMENTS, EnvName } from "../../model/environment";
 import { NAMESPACE_NAME_LABEL } from "../../model/network";
-import { canarySecrets, evaluateStack, Evaluation, one, ofType, Registered, secretValue } from "../support/program";
+import { canarySecrets, evaluateStack, Evaluation, one, ofType, Registered, ROOT, secretValue } from "../support/program";
 
 const K = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -262,6 +262,33 @@ for (const env of ENVIRONMENTS) {
       assert.equal(release.image, d.spec.template.spec.containers[0].image);
     });
 
+    it("runs the smoke tests after the rollout and the Ingress, against the release being deployed", () => {
+      const run = ev.resources.find((r) => r.type === "pulumi-nodejs:dynamic/env-progression:SmokeRun");
+      assert.ok(run, "no smoke run registered");
+      assert.ok(run.dependsOn.includes(one(ev, K.deployment).name), `smoke deps: ${run.dependsOn}`);
+      assert.ok(run.dependsOn.includes(one(ev, K.ingress).name), `smoke deps: ${run.dependsOn}`);
+      const release = ev.outputs.release as { version: string };
+      assert.equal(run.inputs.baseUrl, `http://${want.host}`);
+      assert.equal(run.inputs.expectVersion, release.version);
+      assert.equal(run.inputs.requestTimeoutMs, 10_000);
+      assert.equal(run.inputs.deadlineMs, 60_000);
+      assert.deepEqual(
+        run.inputs.checks.map((c: any) => c.name),
+        ["health", "version", "database", "critical-action"],
+      );
+      // the serialized provider the engine would store and load
+      assert.match(run.inputs.__provider, /^exports\.handler = /);
+      assert.ok(!run.inputs.__provider.includes(ROOT), "the provider text names this checkout");
+    });
+
+    it("exports the verified release from the smoke run, with no secret in any output", () => {
+      assert.ok("verifiedRelease" in ev.outputs);
+      const secrets = Object.values(canarySecrets(env));
+      const text = JSON.stringify(ev.outputs);
+      for (const s of secrets) assert.ok(!text.includes(s), "an output carries a secret");
+      assert.deepEqual(ev.secretOutputs, []);
+    });
+
     it("runs the reference app from a ConfigMap on the stock image", () => {
       const d = one(ev, K.deployment).inputs.spec.template.spec;
       assert.deepEqual(d.containers[0].command, ["node", "/app/server.js"]);
@@ -270,6 +297,20 @@ for (const env of ENVIRONMENTS) {
     });
   });
 }
+
+describe("the smoke token", () => {
+  it("travels to the smoke run as a secret Authorization header, and to nothing else", async () => {
+    const ev = await evaluateStack("staging");
+    if (ev.error) throw ev.error;
+    const token = canarySecrets("staging")["env-progression:smokeToken"] as string;
+    const run = ev.resources.find((r) => r.type === "pulumi-nodejs:dynamic/env-progression:SmokeRun");
+    assert.deepEqual(secretValue(run?.inputs.headers), { Authorization: `Bearer ${token}` });
+    for (const r of ev.resources) {
+      if (r === run) continue;
+      assert.ok(!JSON.stringify(r.inputs).includes(token), `${r.name} carries the token`);
+    }
+  });
+});
 
 describe("bring your own image", () => {
   it("runs the image's own entrypoint and mounts no reference code", async () => {
