@@ -9,59 +9,23 @@
  * are all exercised; the matrix asks every ordered pair of `envs` namespaces plus the outside.
  */
 import { performance } from "node:perf_hooks";
+import { networkPolicies } from "../model/network";
 import {
   canConnect,
   compileWorld,
   type EnvPod,
   isolationMatrix,
-  NAMESPACE_NAME_LABEL,
   type NetworkPolicy,
   type World,
 } from "../model/reachability";
 
 function makeWorld(namespaces: number, extra: number): World {
   const names = Array.from({ length: namespaces }, (_, i) => `ns-${i}`);
-  const byName = (name: string) => ({ matchLabels: { [NAMESPACE_NAME_LABEL]: name } });
   const policies: NetworkPolicy[] = names.flatMap((namespace) => {
-    const base: NetworkPolicy[] = [
-      {
-        metadata: { name: "default-deny-all", namespace },
-        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-      },
-      {
-        metadata: { name: "allow-same-namespace", namespace },
-        spec: {
-          podSelector: {},
-          policyTypes: ["Ingress", "Egress"],
-          ingress: [{ from: [{ podSelector: {} }] }],
-          egress: [{ to: [{ podSelector: {} }] }],
-        },
-      },
-      {
-        metadata: { name: "allow-dns", namespace },
-        spec: {
-          podSelector: {},
-          policyTypes: ["Egress"],
-          egress: [
-            {
-              to: [{ namespaceSelector: byName("kube-system") }],
-              ports: [
-                { protocol: "UDP", port: 53 },
-                { protocol: "TCP", port: 53 },
-              ],
-            },
-          ],
-        },
-      },
-      {
-        metadata: { name: "allow-ingress-controller", namespace },
-        spec: {
-          podSelector: {},
-          policyTypes: ["Ingress"],
-          ingress: [{ from: [{ namespaceSelector: byName("ingress-nginx") }] }],
-        },
-      },
-    ];
+    // The program's own baseline policies, exactly as the components create them.
+    const base: NetworkPolicy[] = networkPolicies({ namespace, ingressNamespaces: ["ingress-nginx"], egressCidrs: [] }).map(
+      (p) => ({ metadata: { name: p.role, namespace }, spec: p.spec }),
+    );
     const more: NetworkPolicy[] = Array.from({ length: extra }, (_, k) => ({
       metadata: { name: `extra-${k}`, namespace },
       spec: {
