@@ -96,6 +96,8 @@ describe("app/migrate.sh", function () {
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.stdout.resume();
+    // If the session dies, the loop below reports it with its stderr; EPIPE adds nothing.
+    child.stdin.on("error", () => undefined);
     const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
     const holder: Holder = {
       child,

@@ -81,6 +81,11 @@ export function run(
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A command that does not read its input (psql -c) may exit before the pipe is written:
+    // EPIPE then says nothing its exit code does not, and unhandled it would crash the test run.
+    child.stdin.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE") reject(err);
+    });
     child.stdin.end(options.input ?? "");
   });
 }
