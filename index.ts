@@ -9,3 +9,4 @@ export const url = env.url;
 export const release = env.release;
 export const verifiedRelease = env.verifiedRelease;
 export const featureFlags = env.featureFlags;
+export const parityBaseline = env.parityBaseline;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentConfig } from "../model/config";
 import type { Release } from "../model/environment";
+import { parityBaseline, ParityDocument } from "../model/parity";
 import { quotaFor } from "../model/workload";
 import { Database } from "./database";
 import { Migration } from "./migration";
@@ -44,6 +45,8 @@ export class Environment extends pulumi.ComponentResource {
   /** The release the smoke tests verified on this `up`: what a rollback returns to. */
   public readonly verifiedRelease: pulumi.Output<Release>;
   public readonly featureFlags: pulumi.Output<Record<string, boolean>>;
+  /** This environment's side of parity, for the policy pack of the environment above. */
+  public readonly parityBaseline: pulumi.Output<ParityDocument>;
   public readonly migrations: string[];
 
   constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -154,12 +157,23 @@ export class Environment extends pulumi.ComponentResource {
       .all([smoke.verifiedVersion, commit])
       .apply(([v, sha]) => ({ version: v, commit: sha, image: c.image }));
     this.featureFlags = pulumi.output(c.featureFlags);
+    // Computed from the secrets, so the SDK marks it secret; it holds only their slow, salted
+    // fingerprints (model/secrets.ts), and the pipeline must read it in plaintext to pass it on
+    // as the next environment's policy config.
+    this.parityBaseline = pulumi.unsecret(
+      pulumi
+        .all([args.secrets.dbPassword, args.secrets.smokeToken])
+        .apply(([dbPassword, smokeToken]) =>
+          parityBaseline({ config: c, migrations: args.files.migrations, secrets: { dbPassword, smokeToken } }),
+        ),
+    );
     this.registerOutputs({
       namespace: this.namespace,
       url: this.url,
       release: this.release,
       verifiedRelease: this.verifiedRelease,
       featureFlags: this.featureFlags,
+      parityBaseline: this.parityBaseline,
     });
   }
 }

@@ -6,6 +6,7 @@
  * A typo in prod is exactly how environments drift, so an unknown key is an error, not a warning.
  */
 import { EnvName, isEnvName, ENVIRONMENTS, Resources } from "./environment";
+import { parseParityExceptions, PARITY_EXCEPTIONS_KEY, type ParityException } from "./parity";
 import { parseCpu, parseMemory } from "./quantity";
 
 export const PROJECT = "env-progression";
@@ -53,6 +54,8 @@ export interface EnvironmentConfig {
   smokeDeadlineSeconds: number;
   /** Any change re-runs the smoke tests on the next `up`. */
   smokeTrigger: string | undefined;
+  /** Accepted differences from the environment below, each with a reason and an expiry. */
+  parityExceptions: ParityException[];
 }
 
 /** Keys whose values must come from encrypted (secret) config. Their values never reach this module. */
@@ -229,6 +232,9 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     );
   }
   const smokeTrigger = optionalStr("smokeTrigger", /^.{1,200}$/, "any short text; change it to re-run the smoke tests");
+  const exceptionsRaw = rawValue(PARITY_EXCEPTIONS_KEY);
+  const { exceptions: parityExceptions, errors: exceptionErrors } = parseParityExceptions(exceptionsRaw);
+  for (const e of exceptionErrors) errors.push(`${file}: ${e}.`);
   const resources = parseResources(json("resources", "a YAML map of requests and limits"), fail);
 
   // Secrets: required ones must be present, and every secret must have been encrypted.
@@ -296,6 +302,7 @@ export function parseConfig(raw: RawConfig): ConfigResult {
       smokeRequestTimeoutSeconds,
       smokeDeadlineSeconds,
       smokeTrigger,
+      parityExceptions,
     },
   };
 }

@@ -153,6 +153,15 @@ const corpus: Case[] = [
     expect: [/^Pulumi\.prod\.yaml: env-progression:smokeDeadlineSeconds is 5, below smokeRequestTimeoutSeconds \(10\); expected a deadline at least as long as one request's timeout\.$/],
   },
   {
+    name: "a parity exception without a reason or a real expiry",
+    stack: "prod",
+    opts: { config: { [`${P}:parityExceptions`]: [{ item: "flag:search-v2", expires: "2026-02-30" }] } },
+    expect: [
+      /^Pulumi\.prod\.yaml: env-progression:parityExceptions\[0\]\.reason is missing or too short; expected at least 10 characters/,
+      /^Pulumi\.prod\.yaml: env-progression:parityExceptions\[0\]\.expires is not a real date; expected the last day it applies, YYYY-MM-DD\.$/,
+    ],
+  },
+  {
     name: "a stack that is not an environment",
     stack: "dev",
     opts: {},

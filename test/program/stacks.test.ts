@@ -329,3 +329,12 @@ describe("bring your own image", () => {
     assert.equal(ofType(ev, K.configMap).filter((r) => r.name.endsWith("-app-code")).length, 0);
   });
 });
+
+describe("parity exceptions in stack config", () => {
+  it("accepts one with an item, a reason and an expiry, and creates the stack as usual", async () => {
+    const exception = { item: "flag:search-v2", reason: "search v2 is measured in prod first", expires: "2027-01-31" };
+    const ev = await evaluateStack("prod", { config: { "env-progression:parityExceptions": [exception] } });
+    if (ev.error) throw ev.error;
+    assert.equal(ofType(ev, K.deployment).length, 1);
+  });
+});

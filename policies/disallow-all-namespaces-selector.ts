@@ -1,0 +1,67 @@
+import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
+import { NAMESPACE_NAME_LABEL } from "../model/network";
+import { matchesSelector } from "../model/reachability";
+import { containsUnknown, isObject, isUnknown } from "../model/secrets";
+import { activeRules } from "./lib/network";
+import { resourcePolicy, result } from "./lib/policy";
+import { message, pathText } from "./lib/resources";
+import { T } from "./lib/types";
+
+export const NAME = "disallow-all-namespaces-selector";
+
+/** A namespace that has nothing but the label Kubernetes gives every namespace: if a selector matches it, it matches any. */
+const ANY_NAMESPACE = { [NAMESPACE_NAME_LABEL]: "any-namespace-at-all" };
+
+export function disallowAllNamespacesSelector(
+  enforcementLevel: EnforcementLevel = "mandatory",
+): ResourceValidationPolicy {
+  return resourcePolicy({
+    name: NAME,
+    description:
+      "No NetworkPolicy rule opens pods to every namespace: no namespaceSelector {} (or one that matches any namespace) and no rule without from/to.",
+    enforcementLevel,
+    types: [T.networkPolicy],
+    check: (r) => {
+      const out = result();
+      const spec = r.props.spec;
+      if (isUnknown(spec)) return (out.unknown.push(["spec"]), out);
+      if (!isObject(spec)) return out;
+      for (const rule of activeRules(spec)) {
+        const where = `${r.name}: ${rule.direction} rule ${rule.index}`;
+        const peerWord = rule.direction === "ingress" ? "from" : "to";
+        if (rule.peers === undefined) {
+          if (containsUnknown(spec[rule.direction])) continue;
+          out.findings.push({
+            message: message(
+              `${where} has no ${peerWord}`,
+              `a rule without ${peerWord} allows every pod of every namespace (other environments included) and every address`,
+              `list the peers: podSelector: {} for the own namespace, namespaceSelector on ${NAMESPACE_NAME_LABEL} for a named one`,
+            ),
+          });
+          continue;
+        }
+        rule.peers.forEach((peer, i) => {
+          if (!isObject(peer) || peer.namespaceSelector === undefined) return;
+          if (containsUnknown(peer.namespaceSelector))
+            return void out.unknown.push([...rule.path, peerWord, String(i), "namespaceSelector"]);
+          let any: boolean;
+          try {
+            any = matchesSelector(peer.namespaceSelector as never, ANY_NAMESPACE);
+          } catch {
+            return; // invalid selector: the API server refuses it with its own message
+          }
+          if (any) {
+            out.findings.push({
+              message: message(
+                `${where}: ${pathText([rule.direction, String(rule.index), peerWord, String(i), "namespaceSelector"])} selects every namespace`,
+                "an empty (or all-matching) namespaceSelector lets pods of every namespace in, other environments' included",
+                `select namespaces by ${NAMESPACE_NAME_LABEL} (matchLabels with the namespace's name), which Kubernetes sets and nobody can change`,
+              ),
+            });
+          }
+        });
+      }
+      return out;
+    },
+  });
+}

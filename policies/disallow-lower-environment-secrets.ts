@@ -1,0 +1,76 @@
+import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
+import { environmentBelow } from "../model/environment";
+import {
+  kindOf,
+  metadataField,
+  plainTextSites,
+  secretCandidates,
+  secretValuesOf,
+} from "../model/secrets";
+import { matcherFor, readLowerBaselines } from "./lib/baseline";
+import { LOWER_BASELINES_SCHEMA, resourcePolicy, result } from "./lib/policy";
+import { environmentOf, message } from "./lib/resources";
+import { PLAIN_TEXT_TYPES } from "./lib/types";
+
+export const NAME = "disallow-lower-environment-secrets";
+
+export function disallowLowerEnvironmentSecrets(
+  enforcementLevel: EnforcementLevel = "mandatory",
+): ResourceValidationPolicy {
+  return resourcePolicy({
+    name: NAME,
+    description:
+      "No secret value of a lower environment is used here, in a Secret or copied into plain text.",
+    enforcementLevel,
+    types: PLAIN_TEXT_TYPES,
+    configSchema: LOWER_BASELINES_SCHEMA,
+    check: (r, args) => {
+      const out = result();
+      const env = environmentOf(r.props);
+      const below = environmentBelow(env);
+      if (below === undefined) return out;
+      // A missing or unusable baseline is reported once, by enforce-environment-parity.
+      const lower = readLowerBaselines(
+        args.getConfig<{ baseline?: unknown; lowerBaselines?: unknown }>(),
+        env,
+      );
+      const matchers = lower.documents.flatMap((d) => {
+        const m = matcherFor(d);
+        return m ? [{ env: d.environment, m }] : [];
+      });
+      if (matchers.length === 0) return out;
+      const sourcesOf = (value: string): string[] =>
+        matchers.flatMap(({ env: e, m }) => m.sourcesOf(value).map((s) => `${e}'s ${s}`));
+      const fix = `generate a new value for ${env} and set it with pulumi config set --secret <key> -s ${env}; rotate the lower environment's value if it was ever shown`;
+      if (kindOf(r.type) === "Secret") {
+        const secretName = metadataField(r.props, "name");
+        for (const v of secretValuesOf(r, out.unknown)) {
+          const sources = sourcesOf(v.value);
+          if (sources.length === 0) continue;
+          out.findings.push({
+            message: message(
+              `${r.name}: Secret ${typeof secretName === "string" ? secretName : r.name} key ${v.key} holds a value that a lower environment already uses (${sources.join(", ")})`,
+              `a secret shared with a lower environment is known to everyone with access there, so ${env} is only as safe as ${below} or below ("The config used a dev secret")`,
+              fix,
+            ),
+          });
+        }
+        return out;
+      }
+      for (const site of plainTextSites(r, out.unknown)) {
+        const sources = new Set<string>();
+        for (const candidate of secretCandidates(site.value, site.text))
+          for (const s of sourcesOf(candidate)) sources.add(s);
+        if (sources.size === 0) continue;
+        out.findings.push({
+          message: message(
+            `${r.name}: ${site.where} contains a value that a lower environment uses as a secret (${[...sources].join(", ")})`,
+            `a lower environment's secret, and in plain text at that: visible in state, diffs and logs`,
+            `${fix}, and pass it through a Secret of this stack`,
+          ),
+        });
+      }
+      return out;
+    },
+  });
+}

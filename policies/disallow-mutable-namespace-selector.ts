@@ -1,0 +1,52 @@
+import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
+import { NAMESPACE_NAME_LABEL } from "../model/network";
+import { containsUnknown, isObject, isUnknown } from "../model/secrets";
+import { activeRules } from "./lib/network";
+import { resourcePolicy, result } from "./lib/policy";
+import { message } from "./lib/resources";
+import { T } from "./lib/types";
+
+export const NAME = "disallow-mutable-namespace-selector";
+
+export function disallowMutableNamespaceSelector(
+  enforcementLevel: EnforcementLevel = "mandatory",
+): ResourceValidationPolicy {
+  return resourcePolicy({
+    name: NAME,
+    description: `NetworkPolicy rules select namespaces only by ${NAMESPACE_NAME_LABEL}, never by a label a namespace can give itself.`,
+    enforcementLevel,
+    types: [T.networkPolicy],
+    check: (r) => {
+      const out = result();
+      const spec = r.props.spec;
+      if (isUnknown(spec)) return (out.unknown.push(["spec"]), out);
+      if (!isObject(spec)) return out;
+      for (const rule of activeRules(spec)) {
+        const peerWord = rule.direction === "ingress" ? "from" : "to";
+        (rule.peers ?? []).forEach((peer, i) => {
+          if (!isObject(peer) || !isObject(peer.namespaceSelector)) return;
+          const sel = peer.namespaceSelector;
+          if (containsUnknown(sel))
+            return void out.unknown.push([...rule.path, peerWord, String(i), "namespaceSelector"]);
+          const keys = [
+            ...(isObject(sel.matchLabels) ? Object.keys(sel.matchLabels) : []),
+            ...(Array.isArray(sel.matchExpressions)
+              ? sel.matchExpressions.map((e) => (isObject(e) ? String(e.key) : "?"))
+              : []),
+          ];
+          const settable = [...new Set(keys.filter((k) => k !== NAMESPACE_NAME_LABEL))];
+          if (settable.length > 0) {
+            out.findings.push({
+              message: message(
+                `${r.name}: ${rule.direction} rule ${rule.index} selects namespaces by label ${settable.join(", ")}`,
+                "anyone who can label a namespace can set that label, so a dev namespace that labels itself like prod gets prod's traffic",
+                `select the namespace by ${NAMESPACE_NAME_LABEL}, which Kubernetes sets to the namespace's name and nobody can change`,
+              ),
+            });
+          }
+        });
+      }
+      return out;
+    },
+  });
+}

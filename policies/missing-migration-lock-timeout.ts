@@ -1,0 +1,96 @@
+import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
+import { COMPONENT_LABEL, MIGRATION_COMPONENT } from "../model/parity";
+import { containersOf, isObject, isUnknown, labelsOf, podSpecOf, UNKNOWN } from "../model/secrets";
+import { resourcePolicy, result } from "./lib/policy";
+import { environmentOf, message } from "./lib/resources";
+import { T } from "./lib/types";
+
+export const NAME = "missing-migration-lock-timeout";
+/** Longer than this and every query on a locked table still queues behind the migration for that long. */
+export const MAX_LOCK_TIMEOUT_MS = 60_000;
+
+const UNIT_MS: Record<string, number> = {
+  us: 0.001,
+  ms: 1,
+  s: 1000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** A PostgreSQL duration ("5s", "500ms", "0"; a bare number is milliseconds) in ms, or undefined. */
+export function pgDurationMs(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*(us|ms|s|min|h|d)?\s*$/.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * (UNIT_MS[m[2] ?? "ms"] as number);
+}
+
+export function missingMigrationLockTimeout(
+  enforcementLevel: EnforcementLevel = "mandatory",
+): ResourceValidationPolicy {
+  return resourcePolicy({
+    name: NAME,
+    description:
+      "Outside dev, a migration Job runs with a PostgreSQL lock_timeout of at most one minute.",
+    enforcementLevel,
+    types: [T.job, T.cronJob],
+    check: (r) => {
+      const out = result();
+      const env = environmentOf(r.props);
+      if (env === "dev") return out;
+      const pod = podSpecOf(r);
+      const labels = { ...labelsOf(r.props), ...(pod?.template ? labelsOf(pod.template) : {}) };
+      if (labels[COMPONENT_LABEL] !== MIGRATION_COMPONENT || pod === undefined) return out;
+      if (pod.spec === UNKNOWN) return (out.unknown.push(pod.path), out);
+      for (const c of containersOf(pod.spec, pod.path, out.unknown)) {
+        if (c.group !== "containers") continue;
+        const env_ = c.container.env;
+        if (isUnknown(env_)) {
+          out.unknown.push([...c.path, "env"]);
+          continue;
+        }
+        // migrate.sh appends LOCK_TIMEOUT to PGOPTIONS, so LOCK_TIMEOUT wins when both are set.
+        let fromLock: number | "invalid" | undefined;
+        let fromOptions: number | "invalid" | undefined;
+        let unknownValue = false;
+        for (const [i, e] of (Array.isArray(env_) ? env_ : []).entries()) {
+          if (!isObject(e) || (e.name !== "LOCK_TIMEOUT" && e.name !== "PGOPTIONS")) continue;
+          const value = e.value;
+          if (isUnknown(value)) {
+            out.unknown.push([...c.path, "env", String(i), "value"]);
+            unknownValue = true;
+            continue;
+          }
+          if (typeof value !== "string") continue;
+          if (e.name === "LOCK_TIMEOUT") fromLock = pgDurationMs(value) ?? "invalid";
+          else {
+            const m = /lock_timeout\s*=\s*(\S+)/.exec(value);
+            if (m) fromOptions = pgDurationMs(m[1] as string) ?? "invalid";
+          }
+        }
+        const timeout = fromLock ?? fromOptions;
+        if (unknownValue && timeout === undefined) continue;
+        const problem =
+          timeout === undefined
+            ? "sets no lock_timeout (LOCK_TIMEOUT or PGOPTIONS -c lock_timeout=...)"
+            : timeout === "invalid"
+              ? "sets a lock_timeout that is not a PostgreSQL duration"
+              : timeout === 0
+                ? "disables lock_timeout (0)"
+                : timeout > MAX_LOCK_TIMEOUT_MS
+                  ? "sets a lock_timeout longer than one minute"
+                  : undefined;
+        if (problem !== undefined) {
+          out.findings.push({
+            message: message(
+              `${r.name}: migration container ${c.name} ${problem} in ${env}`,
+              'a migration that waits for a lock makes every query on that table queue behind it, which at production scale stalls the service ("Migration locked tables at scale")',
+              `set lockTimeout in Pulumi.${env}.yaml to a PostgreSQL duration such as 5s (at most 1min; 0 is allowed only in dev)`,
+            ),
+          });
+        }
+      }
+      return out;
+    },
+  });
+}

@@ -1,0 +1,731 @@
+/**
+ * The policy pack as its own process, driven over the Analyzer gRPC protocol as the engine drives
+ * it, fed what the SDK's in-process engine registers for each real stack. The real stacks pass;
+ * every violation class fails, from a changed stack config or a changed resource, with its policy
+ * name; no canary secret ever shows in a diagnostic or in the pack's output.
+ */
+import assert from "node:assert/strict";
+import { ENVIRONMENTS, type EnvName } from "../../model/environment";
+import { canarySecrets } from "../../tools/evaluate";
+import {
+  add,
+  ALL_CANARIES,
+  analyzeCase,
+  change,
+  closeAll,
+  packFor,
+  realPackConfig,
+  realRun,
+  remove,
+  seenTexts,
+  UNKNOWN_STRING,
+} from "./support";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const EXPECTED_POLICIES = [
+  "disallow-all-namespaces-selector",
+  "disallow-cross-environment-traffic",
+  "disallow-internet-egress-in-prod",
+  "disallow-lower-environment-secrets",
+  "disallow-mutable-namespace-selector",
+  "disallow-plaintext-secrets",
+  "disallow-unmanaged-secret-references",
+  "enforce-environment-parity",
+  "enforce-image-digest-pin",
+  "enforce-minimum-replicas",
+  "enforce-restricted-pod-security",
+  "missing-container-resources",
+  "missing-default-deny-network-policy",
+  "missing-health-probes",
+  "missing-migration-lock-timeout",
+  "missing-pod-disruption-budget",
+];
+
+const appContainer = (p: any) => p.spec.template.spec.containers[0];
+
+describe("policy pack over gRPC, as the engine runs it", function () {
+  this.timeout(120_000);
+
+  before(async () => {
+    // Start the three packs while the baselines are computed; the processes take a few seconds.
+    const runs = await Promise.all(ENVIRONMENTS.map((e) => realRun(e)));
+    await Promise.all(runs.map((r) => packFor(r)));
+  });
+
+  after(async () => {
+    await closeAll();
+    // The care of pulumi/pulumi-policy#241: policies see secrets in plaintext; nothing repeats them.
+    const all = seenTexts.join("\n");
+    for (const canary of ALL_CANARIES)
+      assert.ok(
+        !all.includes(canary),
+        "a canary secret appeared in a diagnostic or in the pack's output",
+      );
+  });
+
+  describe("the pack", () => {
+    it("describes itself as the engine reads it: name, version, every policy mandatory, one sentence each", async () => {
+      const pack = await packFor(await realRun("dev"));
+      assert.equal(pack.info.name, "env-progression");
+      assert.equal(pack.info.version, "0.1.0");
+      assert.ok(pack.info.supportsConfig);
+      assert.deepEqual(pack.info.policies.map((p) => p.name).sort(), EXPECTED_POLICIES);
+      for (const p of pack.info.policies) {
+        assert.match(p.name, /^(missing|disallow|enforce|configure)-[a-z0-9-]+$/, p.name);
+        assert.equal(p.enforcementLevel, "mandatory", p.name);
+        assert.match(p.description, /^[A-Z].*\.$/, `${p.name}: a sentence`);
+        assert.doesNotMatch(p.description.slice(0, -1), /[.!?]\s/, `${p.name}: one sentence`);
+      }
+      const parity = pack.info.policies.find((p) => p.name === "enforce-environment-parity");
+      assert.deepEqual(Object.keys(parity?.configSchema?.properties ?? {}), [
+        "baseline",
+        "exceptions",
+      ]);
+      const secrets = pack.info.policies.find(
+        (p) => p.name === "disallow-lower-environment-secrets",
+      );
+      assert.deepEqual(Object.keys(secrets?.configSchema?.properties ?? {}), [
+        "baseline",
+        "lowerBaselines",
+      ]);
+      assert.equal(
+        pack.info.policies.find((p) => p.name === "enforce-environment-parity")?.type,
+        "stack",
+      );
+      assert.equal(
+        pack.info.policies.find((p) => p.name === "enforce-restricted-pod-security")?.type,
+        "resource",
+      );
+    });
+
+    it("refuses a request without resource options, as it refuses an old CLI", async () => {
+      const run = await realRun("dev");
+      const pack = await packFor(run);
+      const grpc = await import("@grpc/grpc-js");
+      const analyzerPb = await import("@pulumi/pulumi/proto/analyzer_pb");
+      const { analyzeRequest } = await import("../../tools/analyzer");
+      const req = analyzeRequest(run.view.analyze[1] as never);
+      req.clearOptions();
+      const client = (pack as any).client;
+      const err: any = await new Promise((resolve) =>
+        client.analyze(req, (e: unknown) => resolve(e)),
+      );
+      assert.ok(err, "expected an error");
+      assert.equal(err.code, grpc.status.UNKNOWN);
+      assert.match(err.details, /A more recent version of the Pulumi CLI is required/);
+      assert.ok(analyzerPb.AnalyzeRequest);
+    });
+  });
+
+  describe("the real stacks pass", () => {
+    for (const env of ENVIRONMENTS) {
+      it(`${env}: no diagnostic at all, per resource and for the stack`, async () => {
+        const { diagnostics, run } = await analyzeCase({ stack: env });
+        assert.deepEqual(
+          diagnostics.map((d) => `${d.policyName}: ${d.message}`),
+          [],
+        );
+        assert.ok(run.view.analyze.length > 20 && run.view.analyzeStack.length > 20);
+      });
+    }
+  });
+
+  describe("parity with the environment below (enforce-environment-parity)", () => {
+    it("fails when a flag is on in staging and off in prod", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        config: { "env-progression:featureFlags": ["checkout-v2=off", "search-v2=off"] },
+      });
+      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      const d = r.mandatory[0];
+      assert.match(
+        d?.message ?? "",
+        /feature flag checkout-v2 \(flag:checkout-v2\) is not identical to staging/,
+      );
+      assert.match(d?.message ?? "", /Fix: /);
+      assert.doesNotMatch(
+        d?.message ?? "",
+        /\boff\b.*\bon\b|\bon\b.*\boff\b|true|false/,
+        "never the flag's value",
+      );
+      assert.match(d?.urn ?? "", /\$kubernetes:core\/v1:ConfigMap::prod-app-flags$/);
+    });
+
+    it("fails when prod runs another digest than staging verified", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        config: { "env-progression:image": `node:24-alpine@sha256:${"c".repeat(64)}` },
+      });
+      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      assert.match(r.mandatory[0]?.message ?? "", /image:app.*another digest/);
+      assert.doesNotMatch(r.mandatory[0]?.message ?? "", /cccc/);
+    });
+
+    it("allows staging's digest against dev's tag of the same repository (dev may use a tag)", async () => {
+      const r = await analyzeCase({ stack: "staging" });
+      assert.deepEqual(r.failed, []);
+    });
+
+    it("fails when a migration differs, and when the env var names differ", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        mutate: (run) => {
+          change(
+            run,
+            "-migration-files",
+            (p) => (p.data["003_late.sql"] = "ALTER TABLE orders ADD COLUMN x int;"),
+          );
+          change(run, "-app-deployment", (p) =>
+            appContainer(p).env.push({ name: "EXTRA", value: "1" }),
+          );
+        },
+      });
+      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      const text = r.mandatory.map((d) => d.message).join("\n");
+      assert.match(text, /migration:003_late\.sql/);
+      assert.match(text, /envNames:app/);
+    });
+
+    it("fails when probes or the security context differ, even with server defaults filled in they stay equal", async () => {
+      const same = await analyzeCase({
+        stack: "prod",
+        mutate: (run) =>
+          change(run, "-app-deployment", (p) => {
+            // What the API server adds (pkg/apis/core/v1/defaults.go): not a difference.
+            Object.assign(appContainer(p).readinessProbe, {
+              successThreshold: 1,
+              initialDelaySeconds: 0,
+            });
+            appContainer(p).readinessProbe.httpGet.scheme = "HTTP";
+          }),
+      });
+      assert.deepEqual(same.failed, []);
+      const r = await analyzeCase({
+        stack: "prod",
+        mutate: (run) =>
+          change(
+            run,
+            "-app-deployment",
+            (p) => (appContainer(p).readinessProbe.httpGet.path = "/ready"),
+          ),
+      });
+      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      assert.match(r.mandatory[0]?.message ?? "", /probes:app/);
+    });
+
+    it("allows what may differ: replicas, resources, hosts, network allowances", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        config: {
+          "env-progression:replicas": 7,
+          "env-progression:host": "shop.example.com",
+          "env-progression:resources": {
+            requests: { cpu: "200m", memory: "256Mi" },
+            limits: { cpu: "1", memory: "512Mi" },
+          },
+          "env-progression:egressCidrs": ["10.20.0.0/16"],
+        },
+      });
+      assert.deepEqual(r.failed, []);
+    });
+
+    it("a valid exception allows the difference; once expired it no longer does", async () => {
+      const flagsOff = { "env-progression:featureFlags": ["checkout-v2=off", "search-v2=off"] };
+      const run = await realRun("prod");
+      const withException = (expires: string) => ({
+        ...run.plainConfig,
+        "env-progression:parityExceptions": JSON.stringify([
+          {
+            item: "flag:checkout-v2",
+            reason: "checkout v2 waits for the payment provider's prod keys",
+            expires,
+          },
+        ]),
+      });
+      const valid = await analyzeCase({
+        stack: "prod",
+        config: flagsOff,
+        packEnvConfig: withException("2999-12-31"),
+      });
+      assert.deepEqual(valid.failed, []);
+      const expired = await analyzeCase({
+        stack: "prod",
+        config: flagsOff,
+        packEnvConfig: withException("2000-01-01"),
+      });
+      assert.deepEqual(expired.failed, ["enforce-environment-parity"]);
+      assert.match(expired.mandatory[0]?.message ?? "", /exception expired after 2000-01-01/);
+    });
+
+    it("an invalid exception is a violation naming the field, not the value", async () => {
+      const run = await realRun("prod");
+      const r = await analyzeCase({
+        stack: "prod",
+        packEnvConfig: {
+          ...run.plainConfig,
+          "env-progression:parityExceptions": JSON.stringify([
+            { item: "replicas", reason: "x", expires: "2024-02-30" },
+          ]),
+        },
+      });
+      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      const text = r.mandatory.map((d) => d.message).join("\n");
+      assert.match(text, /\[0\]\.item may differ/);
+      assert.match(text, /\[0\]\.reason is missing or too short/);
+      assert.match(text, /\[0\]\.expires is not a real date/);
+      assert.doesNotMatch(text, /2024-02-30/);
+    });
+
+    it("fails without a baseline, and with the baseline of the wrong environment", async () => {
+      const none = await analyzeCase({ stack: "staging", policyConfig: {} });
+      assert.deepEqual(none.failed, ["enforce-environment-parity"]);
+      assert.match(none.mandatory[0]?.message ?? "", /staging has no parity baseline of dev/);
+      const wrong = await analyzeCase({
+        stack: "prod",
+        policyConfig: await realPackConfig("staging"),
+      });
+      assert.deepEqual(wrong.failed, ["enforce-environment-parity"]);
+      assert.match(
+        wrong.mandatory[0]?.message ?? "",
+        /baseline is dev's, but prod is compared with staging/,
+      );
+    });
+  });
+
+  describe("secret scoping", () => {
+    it("refuses a dev secret value set in prod (disallow-lower-environment-secrets)", async () => {
+      const dev = canarySecrets("dev");
+      const r = await analyzeCase({
+        stack: "prod",
+        secrets: {
+          ...canarySecrets("prod"),
+          "env-progression:dbPassword": dev["env-progression:dbPassword"] as string,
+        },
+      });
+      assert.deepEqual(r.failed, ["disallow-lower-environment-secrets"]);
+      assert.match(
+        r.mandatory[0]?.message ?? "",
+        /Secret app-db-credentials key password holds a value that a lower environment already uses \(dev's config dbPassword\)/,
+      );
+    });
+
+    it("refuses staging's secret in prod, and a lower secret copied into a plain env var", async () => {
+      const staging = canarySecrets("staging")["env-progression:dbPassword"] as string;
+      const r = await analyzeCase({
+        stack: "prod",
+        mutate: (run) =>
+          change(run, "-app-deployment", (p) =>
+            appContainer(p).env.push({
+              name: "DB_URL",
+              value: `postgres://app:${staging}@app-db:5432/app`,
+            }),
+          ),
+      });
+      assert.ok(r.failed.includes("disallow-lower-environment-secrets"), r.failed.join());
+      assert.ok(
+        r.failed.includes("disallow-plaintext-secrets"),
+        "a URL with a password is plaintext",
+      );
+      const m = r.mandatory.find((d) => d.policyName === "disallow-lower-environment-secrets");
+      assert.match(
+        m?.message ?? "",
+        /env DB_URL of container app contains a value that a lower environment uses as a secret \(staging's config dbPassword\)/,
+      );
+    });
+
+    it("refuses a secret in a plain env var, ConfigMap, annotation or command line (disallow-plaintext-secrets)", async () => {
+      const r = await analyzeCase({
+        stack: "staging",
+        mutate: (run) => {
+          change(run, "-app-deployment", (p) => {
+            appContainer(p).env.push({ name: "API_TOKEN", value: "tok_live_abcdef123456" });
+            appContainer(p).args = ["--db-password=hunter2hunter2"];
+            p.metadata.annotations["example.com/client-secret"] = "s3cr3t-s3cr3t";
+          });
+          change(
+            run,
+            "-app-flags",
+            (p) => (p.data["app.env"] = "STRIPE_KEY=sk_live_123456789\nLOG_LEVEL=info\n"),
+          );
+        },
+      });
+      assert.deepEqual(r.failed, ["disallow-plaintext-secrets", "enforce-environment-parity"]);
+      const text = r.mandatory
+        .filter((d) => d.policyName === "disallow-plaintext-secrets")
+        .map((d) => d.message)
+        .join("\n");
+      assert.match(text, /env API_TOKEN of container app/);
+      assert.match(text, /command and args of container app .*db-password/);
+      assert.match(text, /annotation example\.com\/client-secret/);
+      assert.match(text, /ConfigMap key app\.env .*STRIPE_KEY/);
+      for (const v of [
+        "tok_live_abcdef123456",
+        "hunter2hunter2",
+        "s3cr3t-s3cr3t",
+        "sk_live_123456789",
+      ])
+        assert.ok(!text.includes(v), "never the value");
+    });
+
+    it("refuses a secretKeyRef to a Secret the stack does not manage (disallow-unmanaged-secret-references)", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        mutate: (run) =>
+          change(run, "-app-deployment", (p) =>
+            appContainer(p).env.push({
+              name: "SHARED_KEY",
+              valueFrom: { secretKeyRef: { name: "shared-credentials", key: "key" } },
+            }),
+          ),
+      });
+      assert.ok(r.failed.includes("disallow-unmanaged-secret-references"), r.failed.join());
+      assert.match(
+        r.mandatory.find((d) => d.policyName === "disallow-unmanaged-secret-references")?.message ??
+          "",
+        /env SHARED_KEY of container app refers to Secret shared-credentials/,
+      );
+    });
+
+    it("refuses a workload of this stack placed in another environment's namespace", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        mutate: (run) => change(run, "-migration-job", (p) => (p.metadata.namespace = "app-dev")),
+      });
+      assert.ok(r.failed.includes("disallow-unmanaged-secret-references"), r.failed.join());
+      assert.match(
+        r.mandatory.find((d) => d.policyName === "disallow-unmanaged-secret-references")?.message ??
+          "",
+        /runs in namespace app-dev, which is not this environment's/,
+      );
+    });
+  });
+
+  describe("isolation", () => {
+    it("refuses a NetworkPolicy opened to all namespaces (disallow-all-namespaces-selector)", async () => {
+      const r = await analyzeCase({
+        stack: "staging",
+        mutate: (run) =>
+          change(
+            run,
+            "-allow-ingress-controller",
+            (p) => (p.spec.ingress[0].from = [{ namespaceSelector: {} }]),
+          ),
+      });
+      assert.ok(r.failed.includes("disallow-all-namespaces-selector"), r.failed.join());
+      assert.ok(
+        r.failed.includes("disallow-cross-environment-traffic"),
+        "{} reaches the other environments too",
+      );
+      assert.match(
+        r.mandatory.find((d) => d.policyName === "disallow-all-namespaces-selector")?.message ?? "",
+        /selects every namespace/,
+      );
+    });
+
+    it("refuses a rule without from (it admits every namespace)", async () => {
+      const r = await analyzeCase({
+        stack: "dev",
+        mutate: (run) => change(run, "-allow-same-namespace", (p) => (p.spec.ingress = [{}])),
+      });
+      assert.ok(r.failed.includes("disallow-all-namespaces-selector"), r.failed.join());
+    });
+
+    it("refuses a namespace selected by a label anyone can set (the article's environment: prod)", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        mutate: (run) =>
+          change(
+            run,
+            "-allow-ingress-controller",
+            (p) =>
+              (p.spec.ingress[0].from = [
+                { namespaceSelector: { matchLabels: { environment: "prod" } } },
+              ]),
+          ),
+      });
+      assert.ok(r.failed.includes("disallow-mutable-namespace-selector"), r.failed.join());
+      assert.match(
+        r.mandatory.find((d) => d.policyName === "disallow-mutable-namespace-selector")?.message ??
+          "",
+        /by label environment/,
+      );
+    });
+
+    it("refuses a rule that reaches another environment's namespace (disallow-cross-environment-traffic)", async () => {
+      const r = await analyzeCase({
+        stack: "staging",
+        mutate: (run) =>
+          change(run, "-allow-dns", (p) =>
+            p.spec.egress.push({
+              to: [
+                {
+                  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "app-prod" } },
+                },
+              ],
+            }),
+          ),
+      });
+      assert.deepEqual(r.failed, ["disallow-cross-environment-traffic"]);
+      assert.match(
+        r.mandatory[0]?.message ?? "",
+        /egress rule 1 reaches namespace app-prod \(prod\)/,
+      );
+    });
+
+    it("refuses a namespace without a default deny, or with one for ingress only (missing-default-deny-network-policy)", async () => {
+      // Any policy selecting every pod isolates it, so deleting only default-deny still denies by default.
+      const onlyDefaultDeny = await analyzeCase({
+        stack: "prod",
+        mutate: (run) => remove(run, "-network-default-deny"),
+      });
+      assert.deepEqual(onlyDefaultDeny.failed, []);
+      const none = await analyzeCase({
+        stack: "prod",
+        mutate: (run) => {
+          for (const role of [
+            "default-deny",
+            "allow-same-namespace",
+            "allow-dns",
+            "allow-ingress-controller",
+          ])
+            remove(run, `-network-${role}`);
+        },
+      });
+      assert.deepEqual(none.failed, ["missing-default-deny-network-policy"]);
+      assert.equal(none.mandatory.length, 2, "ingress and egress");
+      const somePodsOnly = await analyzeCase({
+        stack: "prod",
+        mutate: (run) => {
+          for (const role of [
+            "default-deny",
+            "allow-same-namespace",
+            "allow-dns",
+            "allow-ingress-controller",
+          ]) {
+            change(
+              run,
+              `-network-${role}`,
+              (p) =>
+                (p.spec.podSelector = {
+                  matchLabels: { "app.kubernetes.io/component": "database" },
+                }),
+            );
+          }
+        },
+      });
+      assert.deepEqual(somePodsOnly.failed, ["missing-default-deny-network-policy"]);
+      const ingressOnly = await analyzeCase({
+        stack: "prod",
+        mutate: (run) => {
+          change(run, "-network-default-deny", (p) => (p.spec.policyTypes = ["Ingress"]));
+          change(run, "-allow-same-namespace", (p) => (p.spec.policyTypes = ["Ingress"]));
+          remove(run, "-allow-dns");
+        },
+      });
+      assert.deepEqual(ingressOnly.failed, ["missing-default-deny-network-policy"]);
+      assert.match(
+        ingressOnly.mandatory[0]?.message ?? "",
+        /namespace app-prod: some pods are not isolated for egress/,
+      );
+    });
+
+    it("refuses egress to 0.0.0.0/0 in prod, and allows it in dev (disallow-internet-egress-in-prod)", async () => {
+      const prod = await analyzeCase({
+        stack: "prod",
+        config: { "env-progression:egressCidrs": ["0.0.0.0/0"] },
+      });
+      assert.deepEqual(prod.failed, ["disallow-internet-egress-in-prod"]);
+      const dev = await analyzeCase({ stack: "dev" });
+      assert.deepEqual(dev.failed, []);
+    });
+  });
+
+  describe("workload safety", () => {
+    it("refuses a container that runs as root (enforce-restricted-pod-security)", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        mutate: (run) =>
+          change(run, "-app-deployment", (p) => {
+            Object.assign(appContainer(p).securityContext, { runAsUser: 0, runAsNonRoot: false });
+            p.spec.template.spec.securityContext.runAsUser = 0;
+          }),
+      });
+      assert.ok(r.failed.includes("enforce-restricted-pod-security"), r.failed.join());
+      const text = r.mandatory
+        .filter((d) => d.policyName === "enforce-restricted-pod-security")
+        .map((d) => d.message)
+        .join("\n");
+      assert.match(text, /container app runs as UID 0/);
+      assert.match(text, /container app sets runAsNonRoot: false/);
+      assert.match(text, /the pod sets runAsUser 0/);
+    });
+
+    it("refuses privilege escalation, added capabilities, a hostPath volume, no seccomp", async () => {
+      const r = await analyzeCase({
+        stack: "dev",
+        mutate: (run) =>
+          change(run, "-db-postgres", (p) => {
+            const spec = p.spec.template.spec;
+            const c = spec.containers[0];
+            c.securityContext.allowPrivilegeEscalation = true;
+            c.securityContext.capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] };
+            delete c.securityContext.seccompProfile;
+            delete spec.securityContext.seccompProfile;
+            spec.volumes.push({ name: "host", hostPath: { path: "/" } });
+          }),
+      });
+      assert.deepEqual(r.failed, ["enforce-restricted-pod-security"]);
+      const text = r.mandatory.map((d) => d.message).join("\n");
+      for (const control of ["Privilege Escalation", "Capabilities", "Volume Types", "Seccomp"])
+        assert.match(text, new RegExp(control));
+    });
+
+    it("refuses an unpinned image in staging, and allows a tag in dev (enforce-image-digest-pin)", async () => {
+      const r = await analyzeCase({
+        stack: "staging",
+        config: { "env-progression:image": "node:24-alpine" },
+      });
+      assert.deepEqual(r.failed, ["enforce-image-digest-pin"]);
+      assert.match(
+        r.mandatory[0]?.message ?? "",
+        /the image of container app is not pinned by digest in staging/,
+      );
+      assert.doesNotMatch(r.mandatory[0]?.message ?? "", /node:24-alpine/);
+    });
+
+    it("refuses fewer than 2 replicas in staging (enforce-minimum-replicas)", async () => {
+      const r = await analyzeCase({ stack: "staging", config: { "env-progression:replicas": 1 } });
+      assert.deepEqual(r.failed, ["enforce-minimum-replicas"]);
+    });
+
+    it("refuses a Deployment without a PodDisruptionBudget in prod (missing-pod-disruption-budget)", async () => {
+      const r = await analyzeCase({ stack: "prod", mutate: (run) => remove(run, "-app-pdb") });
+      assert.deepEqual(r.failed, ["missing-pod-disruption-budget"]);
+    });
+
+    it("refuses a migration without lock_timeout outside dev, and allows it in dev (missing-migration-lock-timeout)", async () => {
+      const prod = await analyzeCase({
+        stack: "prod",
+        config: { "env-progression:lockTimeout": "0" },
+      });
+      assert.deepEqual(prod.failed, ["missing-migration-lock-timeout"]);
+      assert.match(prod.mandatory[0]?.message ?? "", /disables lock_timeout/);
+      const unset = await analyzeCase({
+        stack: "staging",
+        mutate: (run) =>
+          change(
+            run,
+            "-migration-job",
+            (p) =>
+              (p.spec.template.spec.containers[0].env =
+                p.spec.template.spec.containers[0].env.filter(
+                  (e: any) => e.name !== "LOCK_TIMEOUT",
+                )),
+          ),
+      });
+      assert.deepEqual(unset.failed, ["missing-migration-lock-timeout"]);
+      const dev = await analyzeCase({
+        stack: "dev",
+        config: { "env-progression:lockTimeout": "0" },
+      });
+      assert.deepEqual(dev.failed, []);
+    });
+
+    it("refuses a container without requests and limits, and one without probes", async () => {
+      const r = await analyzeCase({
+        stack: "dev",
+        mutate: (run) =>
+          change(run, "-app-deployment", (p) => {
+            delete appContainer(p).resources.limits;
+            delete appContainer(p).livenessProbe;
+          }),
+      });
+      assert.deepEqual(r.failed, ["missing-container-resources", "missing-health-probes"]);
+    });
+
+    it("checks pods added outside the program's components too (a bare Pod)", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        mutate: (run) =>
+          add(run, "-app-deployment", "kubernetes:core/v1:Pod", "debug", {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: {
+              name: "debug",
+              namespace: "app-prod",
+              labels: { "env-progression/environment": "prod" },
+            },
+            spec: { containers: [{ name: "sh", image: "busybox" }] },
+          }),
+      });
+      assert.deepEqual(r.failed, [
+        "enforce-image-digest-pin",
+        "enforce-restricted-pod-security",
+        "missing-container-resources",
+      ]);
+    });
+  });
+
+  describe("values unknown during preview (pulumi/pulumi-policy#258)", () => {
+    const unknownEverywhere = (run: any) => {
+      change(run, "-app-deployment", (p) => {
+        appContainer(p).image = UNKNOWN_STRING;
+        appContainer(p).env[2].value = UNKNOWN_STRING;
+        p.metadata.namespace = UNKNOWN_STRING;
+        p.spec.template.spec.securityContext = UNKNOWN_STRING;
+      });
+      change(run, "-db-credentials", (p) => (p.stringData = UNKNOWN_STRING));
+      change(run, "-app-flags", (p) => (p.data["flags.json"] = UNKNOWN_STRING));
+      change(run, "-network-allow-dns", (p) => (p.spec.egress[0].to = UNKNOWN_STRING));
+      change(
+        run,
+        "-migration-job",
+        (p) => (p.spec.template.spec.containers[0].env = UNKNOWN_STRING),
+      );
+      if (run.stack === "prod")
+        change(run, "-app-hpa", (p) => (p.spec.minReplicas = UNKNOWN_STRING));
+    };
+
+    for (const env of ["staging", "prod"] as EnvName[]) {
+      it(`${env}: no mandatory violation, only the SDK's "can't run during preview" advisories`, async () => {
+        const r = await analyzeCase({ stack: env, preview: true, mutate: unknownEverywhere });
+        assert.deepEqual(r.failed, [], r.mandatory.map((d) => d.message).join("\n"));
+        assert.ok(r.diagnostics.length > 0, "the skipped checks are reported");
+        for (const d of r.diagnostics) {
+          assert.equal(d.enforcementLevel, "advisory");
+          assert.match(
+            d.message,
+            /can't run policy '[a-z-]+' from policy pack 'env-progression@v0\.1\.0' during preview: .* can't be known during preview/,
+          );
+        }
+      });
+    }
+
+    it("still reports the violations on known values of the same resource", async () => {
+      const r = await analyzeCase({
+        stack: "prod",
+        preview: true,
+        mutate: (run) =>
+          change(run, "-app-deployment", (p) => {
+            appContainer(p).image = UNKNOWN_STRING;
+            appContainer(p).securityContext.runAsUser = 0;
+          }),
+      });
+      // UID 0 also makes the container's security context differ from staging's.
+      assert.deepEqual(r.failed, ["enforce-environment-parity", "enforce-restricted-pod-security"]);
+      assert.match(
+        r.mandatory.find((d) => d.policyName === "enforce-environment-parity")?.message ?? "",
+        /securityContext:app/,
+      );
+      assert.ok(
+        !r.mandatory.some((d) => /image:app|not pinned/.test(d.message)),
+        "the unknown image is not a violation",
+      );
+      const advisory = r.diagnostics
+        .filter((d) => d.enforcementLevel === "advisory")
+        .map((d) => d.policyName);
+      assert.ok(advisory.includes("enforce-image-digest-pin"), advisory.join());
+    });
+  });
+});

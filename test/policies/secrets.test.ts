@@ -1,0 +1,221 @@
+/**
+ * model/secrets.ts on its own: what a sensitive name is, where plaintext secrets hide, and the
+ * fingerprints that compare secret values across environments without writing them down.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  CANDIDATE_MIN,
+  fingerprint,
+  FingerprintMatcher,
+  fingerprintSecrets,
+  hasCredentialUrl,
+  isSensitiveName,
+  newFingerprintParams,
+  parseSecretFingerprints,
+  plainTextSites,
+  plaintextSecretReasons,
+  secretCandidates,
+  secretReferencesOf,
+  secretValuesOf,
+  sensitiveAssignments,
+} from "../../model/secrets";
+import { canarySecrets } from "../../tools/evaluate";
+import { FINGERPRINT, realRun } from "./support";
+
+const FAST = { ...newFingerprintParams(Buffer.alloc(16, 1)), N: 1024 };
+
+describe("model/secrets", () => {
+  it("recognises sensitive names, in every casing, and leaves ordinary ones alone", () => {
+    for (const n of [
+      "PASSWORD",
+      "PGPASSWORD",
+      "db_password",
+      "dbPassword",
+      "API_TOKEN",
+      "apiKey",
+      "STRIPE_KEY",
+      "client-secret",
+      "AWS_SECRET_ACCESS_KEY",
+      "credentials",
+      "PASSPHRASE",
+      "PWD",
+      "private_key",
+    ]) {
+      assert.ok(isSensitiveName(n), n);
+    }
+    for (const n of [
+      "PORT",
+      "LOCK_TIMEOUT",
+      "FLAGS_FILE",
+      "MONKEY",
+      "DB_HOST",
+      "flags.json",
+      "RELEASE_COMMIT",
+      "keyboard",
+      "PGPASS_FILE_PATH",
+    ]) {
+      assert.ok(!isSensitiveName(n), n);
+    }
+  });
+
+  it("finds literal assignments to sensitive names in config, command lines and code, not references", () => {
+    assert.deepEqual(sensitiveAssignments("STRIPE_KEY=sk_live_1\nLOG=info\n", "config"), [
+      "STRIPE_KEY",
+    ]);
+    assert.deepEqual(sensitiveAssignments("password: hunter2\nuser: app\n", "config"), [
+      "password",
+    ]);
+    assert.deepEqual(sensitiveAssignments('{"apiKey": "abc", "name": "x"}', "config"), ["apiKey"]);
+    assert.deepEqual(sensitiveAssignments("psql --password=abc -h db", "command"), ["password"]);
+    assert.deepEqual(sensitiveAssignments("run --token abc123", "command"), ["token"]);
+    assert.deepEqual(sensitiveAssignments("PGPASSWORD=abc psql", "command"), ["PGPASSWORD"]);
+    assert.deepEqual(sensitiveAssignments('const password = "hunter2";', "code"), ["password"]);
+    // references, not values
+    assert.deepEqual(
+      sensitiveAssignments("password: process.env.PGPASSWORD,\ntoken: config.token", "code"),
+      [],
+    );
+    assert.deepEqual(sensitiveAssignments("PASSWORD=$DB_PASSWORD\nTOKEN=${TOKEN}\n", "config"), []);
+    assert.deepEqual(sensitiveAssignments("const token = getToken(req)", "code"), []);
+    assert.deepEqual(sensitiveAssignments("-c lock_timeout=5s -U app", "command"), []);
+  });
+
+  it("finds URLs that carry a password", () => {
+    assert.ok(hasCredentialUrl("postgres://app:s3cret@db:5432/app"));
+    assert.ok(!hasCredentialUrl("postgres://app@db:5432/app"));
+    assert.ok(!hasCredentialUrl("https://user:${PASSWORD}@host"));
+    assert.ok(!hasCredentialUrl("https://example.com/a:b@c"));
+  });
+
+  it("lists the plain places of a workload: env values, commands, annotations, ConfigMap data, never Secret data", async () => {
+    const run = await realRun("prod");
+    const dep = run.resources.find((r) => r.name === "prod-app-deployment");
+    const sites = plainTextSites(dep as never);
+    assert.ok(sites.some((s) => s.where === "env DB_HOST of container app"));
+    assert.ok(sites.some((s) => s.where === "command and args of container app"));
+    assert.ok(sites.some((s) => s.where === "annotation env-progression/release-commit"));
+    assert.ok(
+      sites.some(
+        (s) => s.where === "annotation env-progression/release-commit of the pod template",
+      ),
+    );
+    const secret = run.resources.find((r) => r.name === "prod-db-credentials");
+    assert.deepEqual(
+      plainTextSites(secret as never).filter((s) => s.kind !== "annotation"),
+      [],
+    );
+    // no site of the real stack looks like a plaintext secret
+    for (const r of run.resources)
+      for (const s of plainTextSites(r))
+        assert.deepEqual(plaintextSecretReasons(s), [], `${r.name}: ${s.where}`);
+  });
+
+  it("reads Secret values from stringData and base64 data, and references from every place a pod names a Secret", () => {
+    const secret = {
+      type: "kubernetes:core/v1:Secret",
+      name: "s",
+      props: { stringData: { a: "x" }, data: { b: Buffer.from("y").toString("base64") } },
+    };
+    assert.deepEqual(secretValuesOf(secret), [
+      { where: "stringData.a", key: "a", value: "x" },
+      { where: "data.b", key: "b", value: "y" },
+    ]);
+    const refs = secretReferencesOf(
+      {
+        containers: [
+          {
+            name: "c",
+            env: [{ name: "E", valueFrom: { secretKeyRef: { name: "s1", key: "k" } } }],
+            envFrom: [{ secretRef: { name: "s2" } }],
+          },
+        ],
+        initContainers: [
+          {
+            name: "i",
+            env: [{ name: "F", valueFrom: { secretKeyRef: { name: "s3", key: "k" } } }],
+          },
+        ],
+        volumes: [
+          { name: "v", secret: { secretName: "s4" } },
+          { name: "p", projected: { sources: [{ secret: { name: "s5" } }] } },
+        ],
+        imagePullSecrets: [{ name: "s6" }],
+      },
+      ["spec"],
+    );
+    assert.deepEqual(
+      refs.map((r) => r.secret),
+      ["s1", "s2", "s3", "s4", "s5", "s6"],
+    );
+  });
+
+  it("candidates: the whole value, tokens of short texts, sensitive assignments of long ones, never shorter than the minimum", () => {
+    assert.deepEqual(secretCandidates("short"), []);
+    assert.ok(
+      secretCandidates("postgres://app:longpassword@db/app", "command").includes("longpassword"),
+    );
+    const long = `${"x".repeat(5000)}\nAPI_TOKEN=abcdefgh1234\n`;
+    assert.deepEqual(secretCandidates(long, "config"), ["abcdefgh1234"]);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (t) =>
+        secretCandidates(t).every((c) => c.length >= CANDIDATE_MIN && c.length <= 256),
+      ),
+    );
+  });
+
+  it("fingerprints are keyed by the salt, never contain the value, and match only the same value", () => {
+    const a = fingerprint("hunter2-hunter2", FAST);
+    assert.equal(a, fingerprint("hunter2-hunter2", FAST));
+    assert.notEqual(
+      a,
+      fingerprint("hunter2-hunter2", { ...FAST, salt: Buffer.alloc(16, 2).toString("base64") }),
+    );
+    const set = fingerprintSecrets(
+      [{ source: "config dbPassword", value: "hunter2-hunter2" }],
+      FAST,
+    );
+    assert.ok(!JSON.stringify(set).includes("hunter2"));
+    const m = new FingerprintMatcher(set);
+    assert.deepEqual(m.sourcesOf("hunter2-hunter2"), ["config dbPassword"]);
+    assert.deepEqual(m.sourcesOf("hunter2-hunter3"), []);
+  });
+
+  it("the program's baseline carries no secret, not even a prefix of one", async () => {
+    const run = await realRun("staging");
+    const text = JSON.stringify(run.baseline);
+    for (const v of Object.values(canarySecrets("staging"))) {
+      assert.ok(!text.includes(v));
+      assert.ok(!text.includes(v.slice(0, 8)));
+      assert.ok(!text.includes(Buffer.from(v).toString("base64").slice(0, 12)));
+    }
+    if (run.baselineSource !== "stack output")
+      assert.deepEqual(run.baseline.secrets?.params, FINGERPRINT);
+    assert.deepEqual(
+      run.baseline.secrets?.values.map((v) => v.source),
+      ["config dbPassword", "config smokeToken"],
+    );
+    // by default a fresh random salt for each baseline: no precomputed table fits two of them
+    assert.notEqual(newFingerprintParams().salt, newFingerprintParams().salt);
+  });
+
+  it("refuses fingerprint parameters that would make the pack slow or weak, field by field", () => {
+    const errors = parseSecretFingerprints(
+      {
+        params: { algorithm: "md5", salt: "c2FsdA==", N: 3, r: 100, p: 0, length: 4 },
+        values: [{ source: 1 }],
+      },
+      "baseline.secrets",
+    ).errors;
+    assert.deepEqual(errors, [
+      'baseline.secrets.params.algorithm is not "scrypt"',
+      "baseline.secrets.params.salt is not base64 of at least 16 bytes",
+      "baseline.secrets.params.N is not a power of two from 2^10 to 2^20",
+      "baseline.secrets.params.r is not a whole number from 1 to 32",
+      "baseline.secrets.params.p is not a whole number from 1 to 16",
+      "baseline.secrets.params.length is not a whole number from 16 to 64",
+      "baseline.secrets.values[0] is not {source, fingerprint (base64)}",
+    ]);
+    assert.deepEqual(parseSecretFingerprints(fingerprintSecrets([], FAST), "x").errors, []);
+  });
+});

@@ -1,0 +1,268 @@
+/**
+ * `npm run verify -- [--stack NAME]... [--json | --markdown]`: the answer before the PR preview.
+ *
+ * Evaluates the stacks dev -> staging -> prod with the Pulumi SDK's in-process engine (the real
+ * program, the real stack files), runs the policy pack over the Analyzer gRPC protocol for each
+ * stack against the parity baseline of the stack below, and prints every violation, the parity
+ * matrix and the isolation matrix.
+ *
+ * Exit codes: 0 no mandatory violation; 1 a mandatory violation (or a cross-environment leak in
+ * the isolation matrix); 2 bad input (an unreadable or invalid stack file, a bad argument), one
+ * line per problem.
+ */
+import * as fs from "node:fs";
+import { PROJECT } from "../model/config";
+import { ENVIRONMENTS, type EnvName, isEnvName } from "../model/environment";
+import { PARITY_EXCEPTIONS_KEY } from "../model/parity";
+import { readStackConfig, StackFileError } from "./stackConfig";
+import { isolation, parityMatrix } from "./verify/matrix";
+import { analyzeRun, packConfig, stackContext, startPack } from "./verify/pack";
+import {
+  isolationData,
+  renderMarkdown,
+  renderText,
+  shortResource,
+  skippedSecretChecks,
+  type StackReport,
+  type Violation,
+  type VerifyReport,
+} from "./verify/report";
+import { projectTags, ROOT } from "./verify/project";
+// The program's modules (the SDK, @pulumi/kubernetes) load only after the pack has been started.
+import type { StackRun } from "./verify/stacks";
+
+export const USAGE = `usage: npm run verify -- [--stack NAME]... [--json | --markdown]
+
+Evaluates the stacks dev -> staging -> prod under the Pulumi SDK's in-process engine, runs the
+policy pack (policies/) over gRPC for each against the parity baseline of the stack below, and
+prints every violation, the parity matrix and the isolation matrix. No cluster, no Pulumi CLI.
+
+  --stack NAME   report this stack (repeatable; default: all). The stacks below it are evaluated
+                 too: each is compared with the one below.
+  --json         machine-readable output
+  --markdown     output fit for a pull request comment
+  --help         this text
+
+Secrets: with PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) set, the stack files'
+secure values are decrypted; otherwise stand-in values are used and the output says which
+equality checks were skipped.
+
+Exit codes: 0 no mandatory violation; 1 a mandatory violation; 2 bad input.`;
+
+class UsageError extends Error {}
+
+interface Args {
+  stacks: EnvName[];
+  format: "text" | "json" | "markdown";
+}
+
+export function parseArgs(argv: readonly string[]): Args | "help" {
+  const stacks: EnvName[] = [];
+  let format: Args["format"] = "text";
+  const problems: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--help" || a === "-h") return "help";
+    if (a === "--json" || a === "--markdown") {
+      const f = a === "--json" ? "json" : "markdown";
+      if (format !== "text" && format !== f)
+        problems.push("--json and --markdown exclude each other; give one");
+      format = f;
+    } else if (a === "--stack" || a.startsWith("--stack=")) {
+      const name = a === "--stack" ? argv[++i] : a.slice("--stack=".length);
+      if (name === undefined || name === "")
+        problems.push("--stack needs a stack name: dev, staging or prod");
+      else if (!isEnvName(name))
+        problems.push(
+          `--stack ${name}: not a stack of this project; expected one of ${ENVIRONMENTS.join(", ")}`,
+        );
+      else if (!stacks.includes(name)) stacks.push(name);
+    } else problems.push(`${a}: unknown argument; see --help`);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join("\n"));
+  return { stacks: stacks.length > 0 ? stacks : [...ENVIRONMENTS], format };
+}
+
+function passphrase(): string | undefined {
+  if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined)
+    return process.env.PULUMI_CONFIG_PASSPHRASE;
+  const file = process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+  if (file === undefined || file === "") return undefined;
+  try {
+    return fs.readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch {
+    throw new StackFileError([`PULUMI_CONFIG_PASSPHRASE_FILE: cannot read ${file}`]);
+  }
+}
+
+const T0 = Date.now();
+const progress = (msg: string) =>
+  process.stderr.write(`verify: [${((Date.now() - T0) / 1000).toFixed(1)} s] ${msg}\n`);
+
+function violationsOf(
+  stack: EnvName,
+  findings: Awaited<ReturnType<typeof analyzeRun>>,
+): Violation[] {
+  return findings.map((d) => {
+    const lines = d.message.split("\n");
+    const message =
+      lines[0] === d.description && lines.length > 1 ? lines.slice(1).join(" ") : d.message;
+    return {
+      stack,
+      policy: d.policyName,
+      level: d.enforcementLevel,
+      urn: d.urn,
+      resource: shortResource(d.urn),
+      message,
+    };
+  });
+}
+
+export async function verify(args: Args): Promise<VerifyReport> {
+  const started = Date.now();
+  const highest = Math.max(...args.stacks.map((s) => ENVIRONMENTS.indexOf(s)));
+  const evaluate = ENVIRONMENTS.slice(0, highest + 1) as EnvName[];
+  const pass = passphrase();
+
+  // Read every stack file first: all problems at once, before anything slow starts.
+  const problems: string[] = [];
+  const configs = evaluate.map((stack) => {
+    try {
+      return readStackConfig(ROOT, stack);
+    } catch (err) {
+      if (err instanceof StackFileError) problems.push(...err.problems);
+      else throw err;
+      return undefined;
+    }
+  });
+  if (problems.length > 0) throw new StackFileError(problems);
+  const tags = projectTags();
+
+  // The pack takes seconds to start (ts-node type-checks it, as under the CLI): start it first,
+  // once. One process serves every stack: before each, ConfigureStack and Configure (with the
+  // stack's baselines and its parity exceptions) set what the engine would give a pack run for it.
+  progress("starting the policy pack (policies/) as the engine starts it");
+  const packPromise = startPack({ stack: "", plainConfig: {}, secretKeys: [], tags }, {});
+  packPromise.catch(() => undefined);
+
+  const runs: StackRun[] = [];
+  try {
+    const { resolveSecrets, runStack } = await import("./verify/stacks");
+    for (const stack of evaluate) {
+      progress(`evaluating ${stack} (Pulumi.${stack}.yaml) under the SDK's in-process engine`);
+      const cfg = configs[evaluate.indexOf(stack)];
+      const secrets = resolveSecrets(cfg as NonNullable<typeof cfg>, pass);
+      const run = await runStack(stack, { secrets: secrets.values });
+      run.secrets = secrets;
+      runs.push(run);
+    }
+    const pack = await packPromise;
+    progress(`policy pack ready (pid ${pack.pid})`);
+    const reports: StackReport[] = [];
+    for (const [i, run] of runs.entries()) {
+      const report: StackReport = {
+        stack: run.stack,
+        resources: run.view.analyzeStack.length,
+        ...(i > 0
+          ? {
+              comparedWith: {
+                environment: (runs[i - 1] as StackRun).stack,
+                baseline: (runs[i - 1] as StackRun).baselineSource,
+              },
+            }
+          : {}),
+        secrets: run.secrets.statuses,
+        violations: [],
+      };
+      reports.push(report);
+      if (!args.stacks.includes(run.stack)) continue;
+      const below = i > 0 ? (runs[i - 1] as StackRun).baseline : undefined;
+      const older = runs
+        .slice(0, Math.max(0, i - 1))
+        .map((r) => r.baseline)
+        .reverse();
+      await pack.configureStack(stackContext(run));
+      await pack.configure(packConfig(below, older, exceptionsOf(run)));
+      progress(`analyzing ${run.stack}: ${run.view.analyze.length} registrations, then the stack`);
+      report.violations = violationsOf(run.stack, await analyzeRun(pack, run));
+    }
+    const checked: Record<string, boolean> = {};
+    runs.forEach((run, i) => {
+      const standIn = (r: StackRun | undefined) =>
+        (r?.secrets.statuses ?? []).some((s) => s.state === "stand-in");
+      checked[run.stack] = !standIn(run) && !runs.slice(0, i).some((r) => standIn(r));
+    });
+    const parity = parityMatrix(runs, checked);
+    const iso = isolation(runs);
+    const reported = reports.filter((r) => args.stacks.includes(r.stack));
+    const violations = reported.flatMap((r) => r.violations);
+    const mandatory = violations.filter((v) => v.level === "mandatory").length + iso.leaks.length;
+    return {
+      ok: mandatory === 0,
+      exitCode: mandatory === 0 ? 0 : 1,
+      environments: evaluate,
+      stacks: reported,
+      violations,
+      parity,
+      isolation: isolationData(iso),
+      skippedSecretChecks: skippedSecretChecks(reports),
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await packPromise.then((p) => p.close()).catch(() => undefined);
+  }
+}
+
+/** The stack's parity exceptions as its config holds them (JSON text from the stack file's YAML). */
+function exceptionsOf(run: StackRun): unknown {
+  const text = run.plainConfig[`${PROJECT}:${PARITY_EXCEPTIONS_KEY}`];
+  if (text === undefined) return [];
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: Args | "help";
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    const report = await verify(args);
+    progress(`done in ${(report.durationMs / 1000).toFixed(1)} s`);
+    if (args.format === "json") process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else if (args.format === "markdown") process.stdout.write(renderMarkdown(report));
+    else process.stdout.write(renderText(report));
+    return report.exitCode;
+  } catch (err) {
+    if (err instanceof StackFileError) {
+      for (const p of err.problems) process.stderr.write(`${p}\n`);
+      return 2;
+    }
+    const e = err as Error;
+    process.stderr.write(`verify failed: ${e.message}\n`);
+    return 3;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`verify failed: ${(err as Error).message}\n`);
+      process.exit(3);
+    },
+  );
+}

@@ -1,0 +1,341 @@
+/**
+ * What verify found, and how it is printed: text for a terminal, Markdown for a PR comment, JSON
+ * for machines. Nothing here ever holds a secret value: violations are the pack's messages (which
+ * never carry values), the parity matrix shows display strings of non-secret items and counts of
+ * fingerprints, and secrets appear only as key names and states.
+ */
+import type { EnvName } from "../../model/environment";
+import type { ParityException } from "../../model/parity";
+import type { EnforcementLevel } from "../analyzer";
+import type { IsolationResult, ParityCell, ParityMatrix } from "./matrix";
+import type { SecretStatus } from "./stacks";
+
+export interface Violation {
+  stack: EnvName;
+  policy: string;
+  level: EnforcementLevel;
+  /** The URN the diagnostic is about. */
+  urn: string;
+  /** type::name, short. */
+  resource: string;
+  message: string;
+}
+
+export interface StackReport {
+  stack: EnvName;
+  resources: number;
+  comparedWith?: { environment: EnvName; baseline: string };
+  secrets: SecretStatus[];
+  violations: Violation[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  exitCode: 0 | 1;
+  environments: EnvName[];
+  stacks: StackReport[];
+  violations: Violation[];
+  parity: ParityMatrix;
+  isolation: {
+    environments: string[];
+    cells: { from: string; to: string; allowed: boolean; reason: string }[];
+    external: { from: string; ip: string; allowed: boolean; reason: string }[];
+    leaks: IsolationResult["leaks"];
+    brokenInside: string[];
+  };
+  skippedSecretChecks: string[];
+  durationMs: number;
+}
+
+export function shortResource(urn: string): string {
+  if (!urn.startsWith("urn:")) return urn;
+  const parts = urn.split("::");
+  const type = (parts[2] ?? "").split("$").pop() ?? "";
+  const kind = type.slice(type.lastIndexOf(":") + 1);
+  return `${kind} ${parts[3] ?? ""}`.trim();
+}
+
+export function isolationData(r: IsolationResult): VerifyReport["isolation"] {
+  return {
+    environments: r.matrix.envs,
+    cells: r.matrix.cells.map((c) => ({
+      from: c.from,
+      to: c.to,
+      allowed: c.verdict.allowed,
+      reason: c.verdict.reason,
+    })),
+    external: r.matrix.external.map((e) => ({
+      from: e.env,
+      ip: r.matrix.externalIp,
+      allowed: e.verdict.allowed,
+      reason: e.verdict.reason,
+    })),
+    leaks: r.leaks,
+    brokenInside: r.brokenInside,
+  };
+}
+
+/** "dbPassword (dev, staging, prod): not committed to the stack files; stand-in values were used". */
+export function skippedSecretChecks(stacks: readonly StackReport[]): string[] {
+  const byKey = new Map<string, { envs: string[]; why: Set<string> }>();
+  for (const s of stacks) {
+    for (const st of s.secrets) {
+      if (st.state !== "stand-in") continue;
+      const e = byKey.get(st.key) ?? { envs: [], why: new Set<string>() };
+      e.envs.push(s.stack);
+      e.why.add(st.why.replace(/Pulumi\.[a-z]+\.yaml/, "the stack file"));
+      byKey.set(st.key, e);
+    }
+  }
+  return [...byKey].map(
+    ([key, e]) =>
+      `${key} (${e.envs.join(", ")}): ${[...e.why].join("; ")}; stand-in values were used, so whether a lower environment's ${key} is reused was NOT checked`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text.
+
+const MARK: Record<string, string> = {
+  baseline: "",
+  equal: "=",
+  allowed: "≈",
+  forbidden: "✗",
+  unknown: "?",
+  absent: "",
+  "not checked": "–",
+};
+
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+interface Note {
+  n: number;
+  text: string;
+}
+
+function parityNotes(): {
+  cell: (row: string, env: string, c: ParityCell) => string;
+  notes: Note[];
+} {
+  const notes: Note[] = [];
+  return {
+    notes,
+    cell: (row, env, c) => {
+      if (
+        c.status === "allowed" ||
+        c.status === "forbidden" ||
+        c.status === "not checked" ||
+        c.status === "unknown"
+      ) {
+        const n = notes.length + 1;
+        const word = c.status === "forbidden" ? "FORBIDDEN" : c.status;
+        notes.push({ n, text: `${row} in ${env}: ${word}: ${c.reason ?? ""}` });
+        return `${MARK[c.status]} ${clip(c.display, 40)} [${n}]`;
+      }
+      return `${MARK[c.status] ?? ""} ${clip(c.display, 44)}`.trim();
+    },
+  };
+}
+
+export function renderText(r: VerifyReport): string {
+  const out: string[] = [];
+  out.push(`env-progression verify: ${r.environments.join(" → ")}`);
+  for (const s of r.stacks) {
+    out.push(
+      `  ${s.stack}: ${s.resources} resources${s.comparedWith ? `, compared with ${s.comparedWith.environment}'s parityBaseline (${s.comparedWith.baseline})` : ", the lowest environment"}`,
+    );
+  }
+  out.push("");
+  const mandatory = r.violations.filter((v) => v.level === "mandatory").length;
+  out.push(`Violations: ${mandatory} mandatory, ${r.violations.length - mandatory} other`);
+  if (r.violations.length === 0) out.push("  none");
+  for (const v of r.violations) {
+    out.push(
+      `  ${v.level === "mandatory" ? "✗" : "!"} [${v.level}] ${v.stack}  ${v.policy}  ${v.resource}`,
+    );
+    out.push(`      ${v.message}`);
+  }
+  out.push("");
+  out.push(
+    "Parity matrix (each environment compared with the one below; = same, ≈ allowed difference, ✗ forbidden, ? unknown, – not checked)",
+  );
+  const { cell, notes } = parityNotes();
+  const rows: string[][] = [["item", ...r.parity.environments]];
+  for (const row of r.parity.rows)
+    rows.push([
+      row.id,
+      ...r.parity.environments.map((e) => cell(row.id, e, row.cells[e] as ParityCell)),
+    ]);
+  out.push(...table(rows).map((l) => `  ${l}`));
+  for (const n of notes) out.push(`  [${n.n}] ${n.text}`);
+  for (const [env, errs] of Object.entries(r.parity.exceptionErrors))
+    for (const e of errs) out.push(`  ${env}: invalid exception: ${e}`);
+  for (const [env, ex] of Object.entries(r.parity.unusedExceptions))
+    for (const e of ex)
+      out.push(
+        `  ${env}: exception for ${e.item} (until ${e.expires}) matches no difference; remove it`,
+      );
+  out.push("");
+  out.push(
+    "Isolation matrix (can a pod of the row's environment open a connection to a pod of the column's; from all stacks' NetworkPolicies)",
+  );
+  const envs = r.isolation.environments;
+  const iso: string[][] = [
+    ["from \\ to", ...envs, `outside (${r.isolation.external[0]?.ip ?? ""})`],
+  ];
+  for (const from of envs) {
+    iso.push([
+      from,
+      ...envs.map((to) =>
+        r.isolation.cells.find((c) => c.from === from && c.to === to)?.allowed ? "allow" : "deny",
+      ),
+      r.isolation.external.find((e) => e.from === from)?.allowed ? "allow" : "deny",
+    ]);
+  }
+  out.push(...table(iso).map((l) => `  ${l}`));
+  const cross = envs.length * (envs.length - 1);
+  out.push(
+    `  cross-environment: ${cross - r.isolation.leaks.length}/${cross} directions denied; inside each environment: ${envs.length - r.isolation.brokenInside.length}/${envs.length} allowed`,
+  );
+  for (const l of r.isolation.leaks) out.push(`  ✗ ${l.from} → ${l.to}: ${l.reason}`);
+  for (const e of r.isolation.brokenInside) out.push(`  ! pods of ${e} cannot reach each other`);
+  out.push("");
+  out.push("Secrets");
+  for (const s of r.stacks) {
+    out.push(
+      `  ${s.stack}: ${s.secrets.map((st) => `${st.key} ${st.state}${st.state === "stand-in" ? ` (${st.why})` : ""}`).join("; ") || "given by the caller"}`,
+    );
+  }
+  for (const k of r.skippedSecretChecks) out.push(`  not checked: ${k}`);
+  out.push("");
+  out.push(
+    r.ok
+      ? `Result: no mandatory violation (exit 0), ${(r.durationMs / 1000).toFixed(1)} s`
+      : `Result: ${mandatory + r.isolation.leaks.length} mandatory violation(s) (exit 1), ${(r.durationMs / 1000).toFixed(1)} s`,
+  );
+  return `${out.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown (a PR comment).
+
+function md(s: string): string {
+  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+const MD_MARK: Record<string, string> = {
+  baseline: "",
+  equal: "✅",
+  allowed: "☑️",
+  forbidden: "❌",
+  unknown: "❔",
+  absent: "",
+  "not checked": "⚠️",
+};
+
+export function renderMarkdown(r: VerifyReport): string {
+  const out: string[] = [];
+  const mandatory =
+    r.violations.filter((v) => v.level === "mandatory").length + r.isolation.leaks.length;
+  out.push(
+    `### env-progression verify: ${r.ok ? "✅ no mandatory violation" : `❌ ${mandatory} mandatory violation(s)`}`,
+  );
+  out.push("");
+  out.push(
+    `Stacks ${r.environments.map((e) => `\`${e}\``).join(" → ")}, evaluated with the SDK's in-process engine and checked by the policy pack over gRPC; each compared with the \`parityBaseline\` of the one below.`,
+  );
+  out.push("");
+  out.push("#### Violations");
+  out.push("");
+  if (r.violations.length === 0) out.push("None.");
+  else {
+    out.push("| | stack | policy | resource | message |");
+    out.push("| --- | --- | --- | --- | --- |");
+    for (const v of r.violations)
+      out.push(
+        `| ${v.level === "mandatory" ? "❌" : "⚠️"} | ${v.stack} | \`${v.policy}\` | ${md(v.resource)} | ${md(v.message)} |`,
+      );
+  }
+  out.push("");
+  out.push("#### Parity matrix");
+  out.push("");
+  out.push(
+    "Each environment against the one below: ✅ same, ☑️ allowed difference, ❌ forbidden, ❔ unknown until apply, ⚠️ not checked.",
+  );
+  out.push("");
+  out.push(`| item | ${r.parity.environments.join(" | ")} |`);
+  out.push(`| --- | ${r.parity.environments.map(() => "---").join(" | ")} |`);
+  const reasons: string[] = [];
+  for (const row of r.parity.rows) {
+    const cells = r.parity.environments.map((e) => {
+      const c = row.cells[e] as ParityCell;
+      let text = `${MD_MARK[c.status] ?? ""} \`${md(clip(c.display, 60))}\``.trim();
+      if (
+        c.reason &&
+        (c.status === "allowed" || c.status === "forbidden" || c.status === "not checked")
+      ) {
+        reasons.push(
+          `- **${row.id}** in ${e}: ${c.status === "forbidden" ? "**forbidden**" : c.status}: ${md(c.reason)}`,
+        );
+        text += ` <sup>${reasons.length}</sup>`;
+      }
+      return text;
+    });
+    out.push(`| ${md(row.label)} (\`${row.id}\`) | ${cells.join(" | ")} |`);
+  }
+  out.push("");
+  if (reasons.length > 0) {
+    out.push("<details><summary>Why each difference is allowed or forbidden</summary>");
+    out.push("");
+    reasons.forEach((x, i) => out.push(x.replace(/^- /, `${i + 1}. `)));
+    out.push("");
+    out.push("</details>");
+    out.push("");
+  }
+  const unused: ParityException[] = Object.values(r.parity.unusedExceptions).flat();
+  for (const e of unused)
+    out.push(
+      `> Exception for \`${e.item}\` (until ${e.expires}) matches no difference; remove it.`,
+    );
+  out.push("#### Isolation matrix");
+  out.push("");
+  const envs = r.isolation.environments;
+  out.push(`| from \\ to | ${envs.join(" | ")} | outside |`);
+  out.push(`| --- | ${envs.map(() => "---").join(" | ")} | --- |`);
+  for (const from of envs) {
+    const cells = envs.map((to) => {
+      const allowed =
+        r.isolation.cells.find((c) => c.from === from && c.to === to)?.allowed ?? false;
+      return from === to ? (allowed ? "✅ allow" : "⚠️ deny") : allowed ? "❌ allow" : "✅ deny";
+    });
+    const ext = r.isolation.external.find((e) => e.from === from)?.allowed ? "allow" : "deny";
+    out.push(`| **${from}** | ${cells.join(" | ")} | ${ext} |`);
+  }
+  out.push("");
+  const cross = envs.length * (envs.length - 1);
+  out.push(
+    `Cross-environment: ${cross - r.isolation.leaks.length}/${cross} directions denied. Inside each environment: ${envs.length - r.isolation.brokenInside.length}/${envs.length} allowed.`,
+  );
+  for (const l of r.isolation.leaks) out.push(`- ❌ ${l.from} → ${l.to}: ${md(l.reason)}`);
+  out.push("");
+  if (r.skippedSecretChecks.length > 0) {
+    out.push("#### Not checked");
+    out.push("");
+    for (const k of r.skippedSecretChecks) out.push(`- ⚠️ ${md(k)}`);
+    out.push("");
+  }
+  out.push(`<sub>${(r.durationMs / 1000).toFixed(1)} s · \`npm run verify -- --markdown\`</sub>`);
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,238 @@
+/**
+ * One stack, ready for the policy pack: its stack file read as the CLI reads it, its secrets
+ * (decrypted, or stand-ins that are said out loud), the program evaluated under the SDK's
+ * in-process engine, the registrations as the engine would describe them to an analyzer, and the
+ * parity baseline it exports for the stack above.
+ */
+import * as path from "node:path";
+import { readMigrations } from "../../components/migration";
+import { parseConfig, PROJECT, SECRET_KEYS, type SecretKey } from "../../model/config";
+import { type EnvName, isEnvName } from "../../model/environment";
+import { PassphraseError, crypterFromStackFile } from "../../model/passphrase";
+import { type ParityDocument, parityBaseline, parseParityDocument } from "../../model/parity";
+import type { FingerprintParams, KubeResource } from "../../model/secrets";
+import {
+  captureRegistrations,
+  engineStackTags,
+  engineView,
+  type EngineView,
+  policyView,
+  type Registration,
+} from "../analyzer";
+import { evaluateStack, type Evaluation, ROOT } from "../evaluate";
+import { readStackConfig, type StackConfig, StackFileError } from "../stackConfig";
+import { readProjectMeta } from "./project";
+
+export { StackFileError, readProjectMeta };
+
+export type SecretStatus =
+  | { key: SecretKey; state: "decrypted" }
+  | { key: SecretKey; state: "stand-in"; why: string }
+  | { key: SecretKey; state: "absent" };
+
+export interface StackSecrets {
+  /** "env-progression:<key>" -> plaintext, as evaluateStack takes them. */
+  values: Record<string, string>;
+  statuses: SecretStatus[];
+}
+
+/** A value that is certainly nobody's real secret, distinct per stack and key. */
+export function standIn(stack: string, key: string): string {
+  return `verify-stand-in-${stack}-${key}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * The stack's secrets: decrypted with the passphrase when the stack file has them and the
+ * passphrase is given; otherwise stand-ins for the required ones, each with the reason, so that
+ * the equality checks that could not run are reported, never passed silently.
+ */
+export function resolveSecrets(cfg: StackConfig, passphrase: string | undefined): StackSecrets {
+  const values: Record<string, string> = {};
+  const statuses: SecretStatus[] = [];
+  let crypter: { decrypt(c: string): string } | undefined;
+  let crypterProblem: string | undefined;
+  const secureKeys = Object.keys(cfg.secure).filter((k) => k.startsWith(`${PROJECT}:`));
+  if (secureKeys.length > 0 && passphrase !== undefined) {
+    if (cfg.encryptionsalt === undefined)
+      crypterProblem = "the stack file has secure values but no encryptionsalt";
+    else {
+      try {
+        crypter = crypterFromStackFile(cfg.encryptionsalt, passphrase);
+      } catch (err) {
+        crypterProblem =
+          err instanceof PassphraseError ? err.message : "the passphrase provider failed";
+      }
+    }
+  }
+  for (const [key, spec] of Object.entries(SECRET_KEYS) as [SecretKey, { required: boolean }][]) {
+    const full = `${PROJECT}:${key}`;
+    const secure = cfg.secure[full];
+    if (secure === undefined) {
+      if (spec.required) {
+        values[full] = standIn(cfg.stack, key);
+        statuses.push({ key, state: "stand-in", why: `not committed to Pulumi.${cfg.stack}.yaml` });
+      } else statuses.push({ key, state: "absent" });
+      continue;
+    }
+    if (passphrase === undefined) {
+      values[full] = standIn(cfg.stack, key);
+      statuses.push({ key, state: "stand-in", why: "PULUMI_CONFIG_PASSPHRASE is not set" });
+      continue;
+    }
+    if (crypter === undefined) {
+      values[full] = standIn(cfg.stack, key);
+      statuses.push({ key, state: "stand-in", why: crypterProblem ?? "cannot decrypt" });
+      continue;
+    }
+    try {
+      values[full] = crypter.decrypt(secure);
+      statuses.push({ key, state: "decrypted" });
+    } catch (err) {
+      values[full] = standIn(cfg.stack, key);
+      statuses.push({
+        key,
+        state: "stand-in",
+        why: err instanceof PassphraseError ? err.message : "cannot decrypt",
+      });
+    }
+  }
+  return { values, statuses };
+}
+
+export interface StackRun {
+  stack: EnvName;
+  config: StackConfig;
+  /** Config after overrides, "namespace:key" -> text, secrets excluded: what PULUMI_CONFIG carries. */
+  plainConfig: Record<string, string>;
+  secretKeys: string[];
+  secrets: StackSecrets;
+  evaluation: Evaluation;
+  registrations: Registration[];
+  view: EngineView;
+  /** The resources of AnalyzeStack as a policy sees them (secrets unwrapped). */
+  resources: KubeResource[];
+  /** What this stack exports for the stack above. */
+  baseline: ParityDocument;
+  baselineSource: "stack output" | "computed as the program exports it";
+  tags: Record<string, string>;
+}
+
+export interface RunOptions {
+  /** Plaintext secrets ("env-progression:<key>"); default: resolveSecrets(stack file, passphrase). */
+  secrets?: Record<string, string>;
+  passphrase?: string;
+  /** Changed or extra config, "namespace:key" -> value (undefined removes), as evaluateStack takes it. */
+  config?: Record<string, unknown>;
+  preview?: boolean;
+  /** Salt etc. for the computed baseline (tests fix it). */
+  fingerprint?: FingerprintParams;
+}
+
+function configText(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** Problems with the stack's config that the program would refuse: one line each (exit 2). */
+export function configProblems(
+  stack: string,
+  values: Record<string, string>,
+  secretKeys: Iterable<string>,
+): string[] {
+  const result = parseConfig({ stack, values, secretKeys: new Set(secretKeys) });
+  return result.ok ? [] : result.errors;
+}
+
+/** The SDK's mocks are process-wide: one evaluation at a time, whoever asks. */
+let queue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const next = queue.then(fn, fn);
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/**
+ * Evaluates one stack's program and prepares everything the pack needs. Throws StackFileError for
+ * an unreadable or invalid stack file or config (one line per problem).
+ */
+export async function runStack(stack: string, opts: RunOptions = {}): Promise<StackRun> {
+  if (!isEnvName(stack))
+    throw new StackFileError([
+      `--stack ${stack}: not a stack of this project; expected dev, staging or prod`,
+    ]);
+  const config = readStackConfig(ROOT, stack);
+  const secrets =
+    opts.secrets !== undefined
+      ? { values: opts.secrets, statuses: [] }
+      : resolveSecrets(config, opts.passphrase);
+  const plainConfig: Record<string, string> = { ...config.values };
+  for (const [k, v] of Object.entries(opts.config ?? {})) {
+    if (v === undefined) delete plainConfig[k];
+    else plainConfig[k] = configText(v);
+  }
+  const allValues = { ...plainConfig, ...secrets.values };
+  const secretKeys = Object.keys(secrets.values);
+  const problems = configProblems(stack, allValues, secretKeys);
+  if (problems.length > 0) throw new StackFileError(problems);
+
+  const { value: evaluation, registrations } = await exclusive(() =>
+    captureRegistrations(() =>
+      evaluateStack(stack, {
+        secrets: secrets.values,
+        config: opts.config ?? {},
+        preview: opts.preview ?? false,
+      }),
+    ),
+  );
+  if (evaluation.error) throw evaluation.error;
+  const view = engineView(registrations, {
+    stack,
+    project: PROJECT,
+    stackOutputs: evaluation.outputs,
+  });
+  const resources = view.analyzeStack.map((r) => ({
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    props: policyView(r.properties) as Record<string, unknown>,
+  }));
+
+  let baseline: ParityDocument;
+  let baselineSource: StackRun["baselineSource"];
+  const exported = evaluation.outputs.parityBaseline;
+  if (exported !== undefined) {
+    const parsed = parseParityDocument(exported, `${stack} output parityBaseline`);
+    if (parsed.document === undefined) throw new StackFileError(parsed.errors);
+    baseline = parsed.document;
+    baselineSource = "stack output";
+  } else {
+    const parsed = parseConfig({ stack, values: allValues, secretKeys: new Set(secretKeys) });
+    if (!parsed.ok) throw new StackFileError(parsed.errors);
+    const short: Record<string, string | undefined> = {};
+    for (const key of Object.keys(SECRET_KEYS)) short[key] = secrets.values[`${PROJECT}:${key}`];
+    baseline = parityBaseline({
+      config: parsed.config,
+      migrations: readMigrations(
+        path.join(ROOT, "app", "migrations"),
+        path.join(ROOT, "app", "migrate.sh"),
+      ),
+      secrets: short,
+      ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
+    });
+    baselineSource = "computed as the program exports it";
+  }
+  const project = readProjectMeta();
+  return {
+    stack,
+    config,
+    plainConfig,
+    secretKeys: [...new Set([...Object.keys(config.secure), ...secretKeys])],
+    secrets,
+    evaluation,
+    registrations,
+    view,
+    resources,
+    baseline,
+    baselineSource,
+    tags: engineStackTags(project),
+  };
+}
