@@ -348,7 +348,7 @@ export function secretCandidates(text: string, kind: TextKind = "config"): strin
 
 /** A place in a resource that holds plain text: never meant for a secret. */
 export interface PlainSite {
-  kind: "env" | "configMap" | "annotation" | "command";
+  kind: "env" | "configMap" | "annotation" | "command" | "input";
   /** Human words for where: `env DB_URL of container app`, `ConfigMap key app.env`. Never a value. */
   where: string;
   /** The variable, key or annotation name, when the place has one. */
@@ -493,6 +493,31 @@ export function plainTextSites(r: KubeResource, unknown: string[][] = []): Plain
         });
     }
   }
+  return out;
+}
+
+/**
+ * Every string of a resource of another provider (a dynamic resource, a command): its inputs, as
+ * places a copied secret could sit. Top-level keys starting with `__` are the SDK's own (the
+ * engine does not send them either).
+ */
+export function inputStringSites(r: KubeResource, unknown: string[][] = []): PlainSite[] {
+  const out: PlainSite[] = [];
+  const walk = (v: unknown, path: string[]) => {
+    if (out.length >= 256) return;
+    if (isUnknown(v)) return void unknown.push(path);
+    if (typeof v === "string") {
+      out.push({
+        kind: "input",
+        where: `input ${path.join(".")}`,
+        value: v,
+        text: "command",
+        path,
+      });
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, String(i)]));
+    else if (isObject(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  for (const [k, v] of Object.entries(r.props)) if (!k.startsWith("__")) walk(v, [k]);
   return out;
 }
 

@@ -1,13 +1,14 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { environmentBelow } from "../model/environment";
 import {
+  inputStringSites,
   kindOf,
   metadataField,
   plainTextSites,
   secretCandidates,
   secretValuesOf,
 } from "../model/secrets";
-import { matcherFor, readLowerBaselines } from "./lib/baseline";
+import { environmentAboveBaseline, matcherFor, readLowerBaselines } from "./lib/baseline";
 import { LOWER_BASELINES_SCHEMA, resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";
 import { PLAIN_TEXT_TYPES } from "./lib/types";
@@ -22,18 +23,22 @@ export function disallowLowerEnvironmentSecrets(
     description:
       "No secret value of a lower environment is used here, in a Secret or copied into plain text.",
     enforcementLevel,
-    types: PLAIN_TEXT_TYPES,
+    // Kubernetes resources with plain text, and every resource of another provider (the smoke
+    // test's dynamic resource carries the smoke token, for one).
+    types: "all",
     configSchema: LOWER_BASELINES_SCHEMA,
     check: (r, args) => {
       const out = result();
-      const env = environmentOf(r.props);
+      const kubernetes = r.type.startsWith("kubernetes:");
+      const other =
+        !kubernetes && !r.type.startsWith("pulumi:") && !r.type.startsWith("env-progression:");
+      if (kubernetes ? !PLAIN_TEXT_TYPES.includes(r.type) : !other) return out;
+      const config = args.getConfig<{ baseline?: unknown; lowerBaselines?: unknown }>();
+      const env = environmentOf(r.props, environmentAboveBaseline(config));
       const below = environmentBelow(env);
       if (below === undefined) return out;
       // A missing or unusable baseline is reported once, by enforce-environment-parity.
-      const lower = readLowerBaselines(
-        args.getConfig<{ baseline?: unknown; lowerBaselines?: unknown }>(),
-        env,
-      );
+      const lower = readLowerBaselines(config, env);
       const matchers = lower.documents.flatMap((d) => {
         const m = matcherFor(d);
         return m ? [{ env: d.environment, m }] : [];
@@ -57,7 +62,8 @@ export function disallowLowerEnvironmentSecrets(
         }
         return out;
       }
-      for (const site of plainTextSites(r, out.unknown)) {
+      const sites = kubernetes ? plainTextSites(r, out.unknown) : inputStringSites(r, out.unknown);
+      for (const site of sites) {
         const sources = new Set<string>();
         for (const candidate of secretCandidates(site.value, site.text))
           for (const s of sourcesOf(candidate)) sources.add(s);

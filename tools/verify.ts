@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import { PROJECT } from "../model/config";
 import { ENVIRONMENTS, type EnvName, isEnvName } from "../model/environment";
 import { PARITY_EXCEPTIONS_KEY } from "../model/parity";
-import { readStackConfig, StackFileError } from "./stackConfig";
+import { readStackConfig, type StackConfig, StackFileError } from "./stackConfig";
 import { isolation, parityMatrix } from "./verify/matrix";
 import { analyzeRun, packConfig, stackContext, startPack } from "./verify/pack";
 import {
@@ -28,6 +28,7 @@ import {
   type VerifyReport,
 } from "./verify/report";
 import { projectTags, ROOT } from "./verify/project";
+import { configProblems, resolveSecrets, type StackSecrets } from "./verify/secrets";
 // The program's modules (the SDK, @pulumi/kubernetes) load only after the pack has been started.
 import type { StackRun } from "./verify/stacks";
 
@@ -136,6 +137,20 @@ export async function verify(args: Args): Promise<VerifyReport> {
     }
   });
   if (problems.length > 0) throw new StackFileError(problems);
+  // Secrets (decrypted, or named stand-ins), then the config as the program would check it: a
+  // config it refuses is bad input, reported before anything slow starts.
+  const secrets = configs.map((cfg) => resolveSecrets(cfg as StackConfig, pass));
+  configs.forEach((cfg, i) => {
+    const s = secrets[i] as StackSecrets;
+    problems.push(
+      ...configProblems(
+        (cfg as StackConfig).stack,
+        { ...(cfg as StackConfig).values, ...s.values },
+        Object.keys(s.values),
+      ),
+    );
+  });
+  if (problems.length > 0) throw new StackFileError(problems);
   const tags = projectTags();
 
   // The pack takes seconds to start (ts-node type-checks it, as under the CLI): start it first,
@@ -147,13 +162,11 @@ export async function verify(args: Args): Promise<VerifyReport> {
 
   const runs: StackRun[] = [];
   try {
-    const { resolveSecrets, runStack } = await import("./verify/stacks");
-    for (const stack of evaluate) {
+    const { runStack } = await import("./verify/stacks");
+    for (const [i, stack] of evaluate.entries()) {
       progress(`evaluating ${stack} (Pulumi.${stack}.yaml) under the SDK's in-process engine`);
-      const cfg = configs[evaluate.indexOf(stack)];
-      const secrets = resolveSecrets(cfg as NonNullable<typeof cfg>, pass);
-      const run = await runStack(stack, { secrets: secrets.values });
-      run.secrets = secrets;
+      const run = await runStack(stack, { secrets: (secrets[i] as StackSecrets).values });
+      run.secrets = secrets[i] as StackSecrets;
       runs.push(run);
     }
     const pack = await packPromise;

@@ -87,3 +87,19 @@ export function readLowerBaselines(
   }
   return { documents, problems };
 }
+
+/**
+ * The environment a policy config was made for: the one above its baseline's. A pack process the
+ * engine started knows its stack (PULUMI_STACK); one that serves several stacks (verify) does not.
+ */
+export function environmentAboveBaseline(config: { baseline?: unknown }): EnvName | undefined {
+  const raw = config.baseline;
+  if (raw === undefined || raw === null || typeof raw !== "object") return undefined;
+  let p = parsed.get(raw);
+  if (p === undefined) {
+    p = parseParityDocument(raw, "baseline");
+    parsed.set(raw, p);
+  }
+  const env = p.document?.environment;
+  return env === undefined ? undefined : ENVIRONMENTS[ENVIRONMENTS.indexOf(env) + 1];
+}

@@ -34,8 +34,8 @@ interface ResourcePolicyArgs {
   name: string;
   description: string;
   enforcementLevel: EnforcementLevel;
-  /** The exact type tokens this policy reads; other resources are "not applicable". */
-  types: readonly string[];
+  /** The exact type tokens this policy reads (others are "not applicable"), or every type. */
+  types: readonly string[] | "all";
   check: (r: KubeResource, args: ResourceValidationArgs) => CheckResult;
   configSchema?: ResourceValidationPolicy["configSchema"];
 }
@@ -45,9 +45,9 @@ interface ResourcePolicyArgs {
  * value, that value is read through the SDK's proxy so it reports its usual preview advisory.
  */
 export function resourcePolicy(a: ResourcePolicyArgs): ResourceValidationPolicy {
-  const types = new Set(a.types);
+  const types = a.types === "all" ? undefined : new Set(a.types);
   const validate = (args: ResourceValidationArgs, report: ReportViolation): void => {
-    if (!types.has(args.type)) {
+    if (types !== undefined && !types.has(args.type)) {
       args.notApplicable(`Policy only applies to ${[...types].join(", ")}`);
       return;
     }
@@ -56,8 +56,8 @@ export function resourcePolicy(a: ResourcePolicyArgs): ResourceValidationPolicy 
     if (res.unknown.length > 0) surfaceUnknown(args.props, res.unknown);
   };
   // As validateResourceOfType does: with one type, the server skips other resources without a call.
-  if (types.size === 1)
-    (validate as unknown as { __pulumiType: string }).__pulumiType = a.types[0] as string;
+  if (types !== undefined && types.size === 1)
+    (validate as unknown as { __pulumiType: string }).__pulumiType = [...types][0] as string;
   return {
     name: a.name,
     description: a.description,

@@ -68,14 +68,12 @@ function higher(a: EnvName | undefined, b: EnvName | undefined): EnvName | undef
 /**
  * The environment whose rules apply to a resource: its `env-progression/environment` label and
  * the stack's name, whichever is higher (a label cannot talk a prod resource into dev's rules);
- * prod's when neither says.
+ * without the stack's name, `fallback` (what the policy config implies); prod's when none says.
  */
-export function environmentOf(props: Record<string, unknown>): EnvName {
+export function environmentOf(props: Record<string, unknown>, fallback?: EnvName): EnvName {
   const label = labelsOf(props)[ENVIRONMENT_LABEL];
-  return (
-    higher(label !== undefined && isEnvName(label) ? label : undefined, stackEnvironment()) ??
-    "prod"
-  );
+  const stack = stackEnvironment() ?? fallback;
+  return higher(label !== undefined && isEnvName(label) ? label : undefined, stack) ?? "prod";
 }
 
 /** The environment of a whole stack: its Namespaces' labels and the stack name, the higher. */

@@ -310,6 +310,24 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       );
     });
 
+    it("refuses a dev smoke token reused in prod, where the smoke test's dynamic resource carries it", async () => {
+      const dev = canarySecrets("dev");
+      const r = await analyzeCase({
+        stack: "prod",
+        secrets: {
+          ...canarySecrets("prod"),
+          "env-progression:smokeToken": dev["env-progression:smokeToken"] as string,
+        },
+      });
+      assert.deepEqual(r.failed, ["disallow-lower-environment-secrets"]);
+      const d = r.mandatory[0];
+      assert.match(d?.urn ?? "", /\$pulumi-nodejs:dynamic\/env-progression:SmokeRun::prod-smoke-run$/);
+      assert.match(
+        d?.message ?? "",
+        /input headers\.Authorization contains a value that a lower environment uses as a secret \(dev's config smokeToken\)/,
+      );
+    });
+
     it("refuses staging's secret in prod, and a lower secret copied into a plain env var", async () => {
       const staging = canarySecrets("staging")["env-progression:dbPassword"] as string;
       const r = await analyzeCase({

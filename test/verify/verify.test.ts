@@ -224,6 +224,43 @@ describe("npm run verify (as a process)", function () {
     assert.match(r.stdout, /Result: 1 mandatory violation\(s\) \(exit 1\)/);
   });
 
+  it("reads parity exceptions from the stack file: a valid one allows, an expired one no longer does", async () => {
+    const dir = tempRepo();
+    editStack(dir, "prod", (d) => {
+      const c = d.config as Record<string, unknown>;
+      c["env-progression:featureFlags"] = ["checkout-v2=off", "search-v2=on"];
+      c["env-progression:parityExceptions"] = [
+        {
+          item: "flag:checkout-v2",
+          reason: "checkout v2 waits for the payment provider's prod keys",
+          expires: "2999-12-31",
+        },
+        {
+          item: "flag:search-v2",
+          reason: "search v2 was trialled in prod for one week",
+          expires: "2000-01-31",
+        },
+      ];
+    });
+    const r = await runVerify(["--json"], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    const cell = (id: string) => report.parity.rows.find((row) => row.id === id)?.cells.prod;
+    assert.equal(cell("flag:checkout-v2")?.status, "allowed");
+    assert.match(
+      cell("flag:checkout-v2")?.reason ?? "",
+      /^exception until 2999-12-31: checkout v2 waits/,
+    );
+    assert.equal(cell("flag:search-v2")?.status, "forbidden");
+    assert.match(cell("flag:search-v2")?.reason ?? "", /its exception expired after 2000-01-31/);
+    const v = report.violations.filter((x) => x.level === "mandatory");
+    assert.deepEqual(
+      v.map((x) => [x.stack, x.policy]),
+      [["prod", "enforce-environment-parity"]],
+    );
+    assert.match(v[0]?.message ?? "", /flag:search-v2/);
+  });
+
   it("decrypts passphrase secrets, refuses a dev secret in prod, and never prints a secret", async () => {
     const dir = tempRepo();
     const passphrase = "correct horse battery staple";
