@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AppSource, FeatureFlags } from "../model/config";
 import type { EnvName, Resources } from "../model/environment";
 import {
+  APP_CONTAINER,
+  APP_PORT_NAME,
   APP_UID,
   commonLabels,
   containerSecurityContext,
@@ -105,10 +107,10 @@ export class Workload extends pulumi.ComponentResource {
               securityContext: podSecurityContext(APP_UID),
               containers: [
                 {
-                  name: "app",
+                  name: APP_CONTAINER,
                   image: args.image,
                   ...(code ? { command: ["node", "/app/server.js"] } : {}),
-                  ports: [{ name: "http", containerPort: args.containerPort }],
+                  ports: [{ name: APP_PORT_NAME, containerPort: args.containerPort }],
                   env: [
                     { name: "PORT", value: String(args.containerPort) },
                     { name: "APP_ENV", value: args.env },
@@ -120,7 +122,7 @@ export class Workload extends pulumi.ComponentResource {
                   ],
                   resources: args.resources,
                   securityContext: containerSecurityContext(APP_UID),
-                  ...httpProbes("http"),
+                  ...httpProbes(APP_PORT_NAME),
                   volumeMounts: mounts,
                 },
               ],

@@ -10,9 +10,18 @@
 /** Policies that read the baseline of the environment below from their config. */
 export const BASELINE_POLICIES = ["enforce-environment-parity", "disallow-lower-environment-secrets"] as const;
 
-/** The `--policy-pack-config` document for a stack whose lower environment exported `baseline`. */
-export function policyPackConfig(baseline: unknown): Record<string, { baseline: unknown }> {
-  const config: Record<string, { baseline: unknown }> = {};
+/**
+ * The `--policy-pack-config` document for a stack whose lower environment exported `baseline`.
+ * `older`: the baselines of the environments further below (prod: dev's), so that the secret
+ * policy also refuses a value from two environments down.
+ */
+export function policyPackConfig(
+  baseline: unknown,
+  older: readonly unknown[] = [],
+): Record<string, Record<string, unknown>> {
+  const config: Record<string, Record<string, unknown>> = {};
   for (const policy of BASELINE_POLICIES) config[policy] = { baseline };
+  const secrets = config["disallow-lower-environment-secrets"];
+  if (secrets !== undefined && older.length > 0) secrets.lowerBaselines = [...older];
   return config;
 }

@@ -39,6 +39,9 @@ import {
   type UnknownAt,
 } from "./secrets";
 import {
+  APP_CONTAINER,
+  APP_ENV_NAMES,
+  APP_PORT_NAME,
   APP_UID,
   containerSecurityContext,
   ENVIRONMENT_LABEL,
@@ -60,17 +63,7 @@ export const MIGRATION_COMPONENT = "migration";
 // What the program's components give the workload container. components/workload.ts writes the
 // same; the agreement test (test/policies/parity-agreement.test.ts) fails the moment they drift.
 // TODO(lead): export these from model/workload.ts and use them in components/workload.ts.
-export const APP_CONTAINER = "app";
-export const APP_PORT_NAME = "http";
-export const APP_ENV_NAMES = [
-  "PORT",
-  "APP_ENV",
-  "APP_VERSION",
-  "RELEASE_COMMIT",
-  "DB_HOST",
-  "DB_PORT",
-  "FLAGS_FILE",
-];
+export { APP_CONTAINER, APP_ENV_NAMES, APP_PORT_NAME } from "./workload";
 
 // ---------------------------------------------------------------------------------------------
 // The items.

@@ -25,6 +25,12 @@ export const MIGRATION_RESOURCES: Resources = {
   limits: { cpu: "500m", memory: "256Mi" },
 };
 
+/** The app container, its port's name, and the environment variables it gets: one definition for
+ * the component that creates them and the parity check that compares them. */
+export const APP_CONTAINER = "app";
+export const APP_PORT_NAME = "http";
+export const APP_ENV_NAMES = ["PORT", "APP_ENV", "APP_VERSION", "RELEASE_COMMIT", "DB_HOST", "DB_PORT", "FLAGS_FILE"];
+
 export const DATABASE_NAME = "app";
 export const DATABASE_USER = "app";
 export const DATABASE_PORT = 5432;

@@ -132,6 +132,12 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
   for (const [name, value] of Object.entries(program)) {
     if (pulumi.Output.isInstance(value)) {
       const o = value as pulumi.Output<unknown>;
+      // During preview an output computed by a provider (the smoke run's) is unknown, and an
+      // apply on it never runs: record it as unknown rather than wait for ever.
+      if (!(await (o as unknown as { isKnown: Promise<boolean> }).isKnown)) {
+        outputs[name] = UNKNOWN_OUTPUT;
+        continue;
+      }
       outputs[name] = await promiseOf(o);
       if (await pulumi.isSecret(o)) secretOutputs.push(name);
     } else {
@@ -153,6 +159,9 @@ export function secretValue(value: unknown): unknown {
   if (!v || v[SIG_KEY] !== SECRET_SIG) throw new Error(`expected a secret, got ${JSON.stringify(value)}`);
   return v.value;
 }
+
+/** What `outputs` holds for an output whose value is not known until apply (preview). */
+export const UNKNOWN_OUTPUT = Symbol("unknown until apply");
 
 /** The value of an Output, without `done` callbacks. */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ENVIRONMENTS, EnvName } from "../../model/environment";
 import { NAMESPACE_NAME_LABEL } from "../../model/network";
-import { canarySecrets, evaluateStack, Evaluation, one, ofType, Registered, ROOT, secretValue } from "../support/program";
+import { canarySecrets, evaluateStack, Evaluation, one, ofType, Registered, ROOT, secretValue, UNKNOWN_OUTPUT } from "../support/program";
 
 const K = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -336,5 +336,16 @@ describe("parity exceptions in stack config", () => {
     const ev = await evaluateStack("prod", { config: { "env-progression:parityExceptions": [exception] } });
     if (ev.error) throw ev.error;
     assert.equal(ofType(ev, K.deployment).length, 1);
+  });
+});
+
+describe("preview", () => {
+  it("registers the same resources, and leaves what the smoke run verifies unknown", async () => {
+    const ev = await evaluateStack("staging", { preview: true });
+    if (ev.error) throw ev.error;
+    assert.equal(ev.outputs.verifiedRelease, UNKNOWN_OUTPUT);
+    assert.equal(ev.outputs.url, "http://staging.example.com");
+    assert.ok(ev.resources.some((r) => r.type === "pulumi-nodejs:dynamic/env-progression:SmokeRun"));
+    assert.equal(ofType(ev, K.job).length, 1);
   });
 });

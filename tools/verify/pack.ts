@@ -25,9 +25,7 @@ export function packConfig(
   exceptions?: unknown,
 ): PolicyPackConfigFile {
   if (below === undefined) return {};
-  const config = policyPackConfig(below) as Record<string, Record<string, unknown>>;
-  const secrets = config["disallow-lower-environment-secrets"];
-  if (secrets !== undefined && older.length > 0) secrets.lowerBaselines = [...older];
+  const config = policyPackConfig(below, older);
   const parity = config["enforce-environment-parity"];
   if (parity !== undefined && exceptions !== undefined) parity.exceptions = exceptions;
   return config;
