@@ -104,10 +104,13 @@ describe("promote: policy baselines", () => {
         policyPackConfig({ from: "dev", image: "ghcr.io/acme/app:1.3.0" }),
       );
     }
+    // Prod is compared with staging, and its secrets also with dev's (two environments down).
     for (const call of ops.filter((c) => c.env === "prod")) {
       assert.deepEqual(
         call.opts?.policyConfig,
-        policyPackConfig({ from: "staging", image: STAGING_IMAGE }),
+        policyPackConfig({ from: "staging", image: STAGING_IMAGE }, [
+          { from: "dev", image: "ghcr.io/acme/app:1.3.0" },
+        ]),
       );
     }
   });
@@ -339,7 +342,9 @@ describe("promote: rollback on a smoke failure", () => {
     });
     const prodUps = runner.callsFor("prod").filter((c) => c.op === "up");
     assert.deepEqual(prodUps[1]?.opts, {
-      policyConfig: policyPackConfig(deployedState().staging.parityBaseline),
+      policyConfig: policyPackConfig(deployedState().staging.parityBaseline, [
+        runner.state.dev.parityBaseline,
+      ]),
     });
     assert.equal(runner.config.prod[CONFIG_KEYS.image], PROD_IMAGE);
     assert.equal(runner.config.prod[CONFIG_KEYS.version], "1.2.0");
@@ -530,7 +535,7 @@ describe("promote --preview", () => {
     );
     assert.deepEqual(
       previews[2]?.opts?.policyConfig,
-      policyPackConfig(deployedState().staging.parityBaseline),
+      policyPackConfig(deployedState().staging.parityBaseline, [deployedState().dev.parityBaseline]),
     );
     assert.match(reporter.of("done")[0]?.summary ?? "", /nothing was changed/);
   });

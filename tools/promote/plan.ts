@@ -267,8 +267,22 @@ class Promotion {
         return undefined;
       }
       this.ok(env, "baseline", `compared with ${below}'s ${OUTPUTS.parityBaseline}`);
-      return policyPackConfig(baseline);
+      return policyPackConfig(baseline, await this.olderBaselines(below));
     });
+  }
+
+  /**
+   * The baselines of the environments below `below` (for prod: dev's), so that the secret policy
+   * refuses a value from two environments down too: prod reusing dev's password while staging has
+   * its own would otherwise pass.
+   */
+  private async olderBaselines(below: EnvName): Promise<unknown[]> {
+    const older: unknown[] = [];
+    for (const e of ENVIRONMENTS.slice(0, ENVIRONMENTS.indexOf(below))) {
+      const b = (await this.deps.runner.outputs(e))[OUTPUTS.parityBaseline];
+      if (b !== undefined) older.push(b);
+    }
+    return older;
   }
 
   private async previewOnly(env: EnvName): Promise<void> {
@@ -454,7 +468,9 @@ class Promotion {
     const baseline =
       this.beforeRun.get(below)?.[OUTPUTS.parityBaseline] ??
       (await this.deps.runner.outputs(below))[OUTPUTS.parityBaseline];
-    return baseline === undefined ? {} : { policyConfig: policyPackConfig(baseline) };
+    return baseline === undefined
+      ? {}
+      : { policyConfig: policyPackConfig(baseline, await this.olderBaselines(below)) };
   }
 
   private async snapshot(env: EnvName): Promise<ConfigSnapshot> {
