@@ -19,25 +19,27 @@ import { environmentBelow, type EnvName, ENVIRONMENTS, isEnvName } from "./envir
 import { networkPolicies, NAMESPACE_NAME_LABEL, type NetworkPolicySpec } from "./network";
 import { parseCpu, parseMemory } from "./quantity";
 import {
-  containersOf,
-  containsUnknown,
   type FingerprintParams,
   fingerprintSecrets,
+  newFingerprintParams,
+  parseSecretFingerprints,
+  sameFingerprintParams,
+  type SecretFingerprints,
+  secretValuesOf,
+} from "./secrets";
+import {
+  containersOf,
+  containsUnknown,
   isObject,
   isUnknown,
   kindOf,
   type KubeResource,
   labelsOf,
   metadataField,
-  newFingerprintParams,
-  parseSecretFingerprints,
   podSpecOf,
-  sameFingerprintParams,
-  type SecretFingerprints,
-  secretValuesOf,
   UNKNOWN,
   type UnknownAt,
-} from "./secrets";
+} from "./resources";
 import {
   APP_CONTAINER,
   APP_ENV_NAMES,

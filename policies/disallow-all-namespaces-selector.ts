@@ -1,7 +1,7 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { NAMESPACE_NAME_LABEL } from "../model/network";
 import { matchesSelector } from "../model/reachability";
-import { containsUnknown, isObject, isUnknown } from "../model/secrets";
+import { containsUnknown, isObject, isUnknown } from "../model/resources";
 import { activeRules } from "./lib/network";
 import { resourcePolicy, result } from "./lib/policy";
 import { message, pathText } from "./lib/resources";

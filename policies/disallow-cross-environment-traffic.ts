@@ -1,6 +1,6 @@
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
 import { matchesSelector } from "../model/reachability";
-import { containsUnknown, isObject, kindOf, metadataField } from "../model/secrets";
+import { containsUnknown, isObject, kindOf, metadataField } from "../model/resources";
 import { activeRules, environmentNamespaces, otherEnvironmentNamespaces } from "./lib/network";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";

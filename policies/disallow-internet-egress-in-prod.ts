@@ -1,5 +1,5 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { containsUnknown, isObject, isUnknown } from "../model/secrets";
+import { containsUnknown, isObject, isUnknown } from "../model/resources";
 import { activeRules } from "./lib/network";
 import { resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";

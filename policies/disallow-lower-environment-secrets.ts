@@ -2,12 +2,11 @@ import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy"
 import { environmentBelow } from "../model/environment";
 import {
   inputStringSites,
-  kindOf,
-  metadataField,
   plainTextSites,
   secretCandidates,
   secretValuesOf,
 } from "../model/secrets";
+import { kindOf, metadataField } from "../model/resources";
 import { environmentAboveBaseline, matcherFor, readLowerBaselines } from "./lib/baseline";
 import { LOWER_BASELINES_SCHEMA, resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";

@@ -1,5 +1,6 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { kindOf, plainTextSites, plaintextSecretReasons } from "../model/secrets";
+import { plainTextSites, plaintextSecretReasons } from "../model/secrets";
+import { kindOf } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";
 import { PLAIN_TEXT_TYPES } from "./lib/types";

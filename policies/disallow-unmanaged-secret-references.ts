@@ -1,5 +1,6 @@
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
-import { kindOf, metadataField, podSpecOf, secretReferencesOf, UNKNOWN } from "../model/secrets";
+import { secretReferencesOf } from "../model/secrets";
+import { kindOf, metadataField, podSpecOf, UNKNOWN } from "../model/resources";
 import { environmentNamespaces } from "./lib/network";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";

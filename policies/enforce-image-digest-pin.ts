@@ -1,6 +1,6 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { isDigestPinned } from "../model/parity";
-import { containersOf, isUnknown, podSpecOf, UNKNOWN } from "../model/secrets";
+import { containersOf, isUnknown, podSpecOf, UNKNOWN } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";
 import { POD_TYPES } from "./lib/types";

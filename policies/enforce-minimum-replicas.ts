@@ -1,5 +1,5 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { isObject, isUnknown } from "../model/secrets";
+import { isObject, isUnknown } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";
 import { T } from "./lib/types";

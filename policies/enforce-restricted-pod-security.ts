@@ -1,5 +1,5 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { podSpecOf, UNKNOWN } from "../model/secrets";
+import { podSpecOf, UNKNOWN } from "../model/resources";
 import { restrictedPodSecurity } from "./lib/podSecurity";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";

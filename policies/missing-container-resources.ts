@@ -1,5 +1,5 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { containersOf, isObject, isUnknown, podSpecOf, UNKNOWN } from "../model/secrets";
+import { containersOf, isObject, isUnknown, podSpecOf, UNKNOWN } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";
 import { POD_TYPES } from "./lib/types";

@@ -6,7 +6,7 @@ import {
   type NetworkPolicy,
   type PodRef,
 } from "../model/reachability";
-import { isObject, kindOf, labelsOf, metadataField, podSpecOf } from "../model/secrets";
+import { isObject, kindOf, labelsOf, metadataField, podSpecOf } from "../model/resources";
 import { toNetworkPolicy } from "./lib/network";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";

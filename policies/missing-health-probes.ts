@@ -1,5 +1,5 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { containersOf, isUnknown, podSpecOf, UNKNOWN } from "../model/secrets";
+import { containersOf, isUnknown, podSpecOf, UNKNOWN } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";
 import { LONG_RUNNING_TYPES } from "./lib/types";

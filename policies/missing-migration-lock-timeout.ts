@@ -1,6 +1,13 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { COMPONENT_LABEL, MIGRATION_COMPONENT } from "../model/parity";
-import { containersOf, isObject, isUnknown, labelsOf, podSpecOf, UNKNOWN } from "../model/secrets";
+import {
+  containersOf,
+  isObject,
+  isUnknown,
+  labelsOf,
+  podSpecOf,
+  UNKNOWN,
+} from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";
 import { T } from "./lib/types";

@@ -8,7 +8,7 @@ import {
   labelsOf,
   metadataField,
   podSpecOf,
-} from "../model/secrets";
+} from "../model/resources";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { environmentOfStack, message } from "./lib/resources";
 

@@ -12,7 +12,7 @@ import {
   type KubeResource,
   labelsOf,
   metadataField,
-} from "../../model/secrets";
+} from "../../model/resources";
 import { commonLabels, ENVIRONMENT_LABEL, podSecurityLabels } from "../../model/workload";
 
 export interface ActiveRule {

@@ -4,7 +4,7 @@
  * version `latest` enforces in the namespaces model/workload.ts labels). Each finding says which
  * control and which container, never a value. Unknown values are skipped and their paths returned.
  */
-import { containersOf, isObject, isUnknown } from "../../model/secrets";
+import { containersOf, isObject, isUnknown } from "../../model/resources";
 
 /** Restricted: "Volume Types". */
 export const ALLOWED_VOLUME_TYPES = [

@@ -11,7 +11,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import type { KubeResource } from "../../model/secrets";
+import type { KubeResource } from "../../model/resources";
 import { fromArgs, fromStackResource, surfaceUnknown } from "./resources";
 
 /** A finding of a check: the message, and optionally the URN it is about (stack policies). */

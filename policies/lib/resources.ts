@@ -12,7 +12,7 @@
 import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
 import { type EnvName, ENVIRONMENTS, isEnvName } from "../../model/environment";
 import { PARITY_EXCEPTIONS_KEY } from "../../model/parity";
-import { isObject, type KubeResource, labelsOf } from "../../model/secrets";
+import { isObject, type KubeResource, labelsOf } from "../../model/resources";
 import { ENVIRONMENT_LABEL } from "../../model/workload";
 
 /** The plain properties under the SDK's unknown-checking proxy (a shallow copy, values untouched). */

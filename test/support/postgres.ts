@@ -190,17 +190,14 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
   let port = 0;
   let running = false;
 
+  /** pg_ctl stop, as the server's OS user: "fast" from `stop()`, "immediate" on a dying process. */
+  const pgCtlStop = (mode: "fast" | "immediate") =>
+    asServerUser(osUser, path.join(binDir, "pg_ctl"), ["stop", "-D", dataDir, "-m", mode, "-w"]);
+
   // If the test process dies without running `after`, do not leave a server behind.
   const onExit = () => {
     if (running) {
-      const [cmd, args] = asServerUser(osUser, path.join(binDir, "pg_ctl"), [
-        "stop",
-        "-D",
-        dataDir,
-        "-m",
-        "immediate",
-        "-w",
-      ]);
+      const [cmd, args] = pgCtlStop("immediate");
       spawnSync(cmd, args, { stdio: "ignore" });
     }
     fs.rmSync(root, { recursive: true, force: true });
@@ -211,14 +208,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
     process.removeListener("exit", onExit);
     try {
       if (running) {
-        const [cmd, args] = asServerUser(osUser, path.join(binDir, "pg_ctl"), [
-          "stop",
-          "-D",
-          dataDir,
-          "-m",
-          "fast",
-          "-w",
-        ]);
+        const [cmd, args] = pgCtlStop("fast");
         await mustRun("pg_ctl stop", cmd, args);
         running = false;
       }

@@ -36,7 +36,7 @@ import {
   metadataField,
   podSpecOf,
   UNKNOWN,
-} from "../../model/secrets";
+} from "../../model/resources";
 import { environmentNamespaces, toNetworkPolicy } from "../../policies/lib/network";
 import type { StackRun } from "./stacks";
 

@@ -9,7 +9,8 @@ import { readMigrations } from "../../components/migration";
 import { parseConfig, PROJECT, SECRET_KEYS } from "../../model/config";
 import { type EnvName, isEnvName } from "../../model/environment";
 import { type ParityDocument, parityBaseline, parseParityDocument } from "../../model/parity";
-import type { FingerprintParams, KubeResource } from "../../model/secrets";
+import type { FingerprintParams } from "../../model/secrets";
+import type { KubeResource } from "../../model/resources";
 import {
   captureRegistrations,
   engineStackTags,
