@@ -5,8 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { USAGE, UsageError, parseCommandLine } from "../../tools/promote/args";
 import { describeChanges, progressLine } from "../../tools/promote/automation";
-import { EXIT } from "../../tools/promote/plan";
-import { parseBaseline } from "../../tools/promote/policy-config";
+import { EXIT, type PolicyPackConfig } from "../../tools/promote/plan";
+import {
+  USAGE as USAGE_POLICY_CONFIG,
+  UsageError as PolicyConfigUsageError,
+  parseBaseline,
+  parsePolicyConfigArgs,
+} from "../../tools/promote/policy-config";
 import {
   fileBackendDir,
   findOnPath,
@@ -18,6 +23,7 @@ import {
 } from "../../tools/promote/setup";
 import { formatEvent, isYes } from "../../tools/promote/terminal";
 import { policyPackConfig } from "../../model/baseline";
+import { deployedState } from "./fakeRunner";
 
 const REPO = path.resolve(__dirname, "../..");
 
@@ -270,18 +276,107 @@ describe("policy-config", () => {
     assert.throws(() => parseBaseline('"[secret]"'), /parityBaseline is a secret output/);
   });
 
-  it("writes the same document as model/baseline.ts when run as the workflows run it", function () {
-    this.timeout(30_000);
-    const run = spawnSync(
+  it("reads repeated --older files and --help; refuses anything else as bad usage", () => {
+    assert.deepEqual(parsePolicyConfigArgs([]), { kind: "run", older: [] });
+    assert.deepEqual(parsePolicyConfigArgs(["--older", "a.json", "--older=b.json"]), {
+      kind: "run",
+      older: ["a.json", "b.json"],
+    });
+    assert.deepEqual(parsePolicyConfigArgs(["-h"]), { kind: "help" });
+    for (const argv of [["--older"], ["--older="], ["--older", "--help"], ["x"], ["--below"]])
+      assert.throws(() => parsePolicyConfigArgs(argv), PolicyConfigUsageError, argv.join(" "));
+  });
+
+  /** As the workflows run it: the baseline of the stack below on stdin, the document on stdout. */
+  function policyConfig(args: string[], input: string) {
+    return spawnSync(
       process.execPath,
-      ["-r", "ts-node/register/transpile-only", "tools/promote/policy-config.ts"],
-      { cwd: REPO, input: '{"from":"dev","image":"app@sha256:1"}', encoding: "utf8" },
+      ["-r", "ts-node/register/transpile-only", "tools/promote/policy-config.ts", ...args],
+      { cwd: REPO, input, encoding: "utf8" },
     );
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(
-      JSON.parse(run.stdout),
-      policyPackConfig({ from: "dev", image: "app@sha256:1" }),
-    );
+  }
+
+  const { dev, staging } = deployedState();
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "policy-config-"));
+    writeFileSync(path.join(dir, "dev.json"), JSON.stringify(dev.parityBaseline));
+    writeFileSync(path.join(dir, "secret.json"), '"[secret]"\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe("as a process", function () {
+    this.timeout(60_000);
+
+    it("writes the same document as model/baseline.ts when run as the workflows run it", () => {
+      const run = policyConfig([], JSON.stringify(dev.parityBaseline));
+      assert.equal(run.status, 0, run.stderr);
+      const config = JSON.parse(run.stdout) as PolicyPackConfig;
+      assert.deepEqual(config, policyPackConfig(dev.parityBaseline));
+      assert.equal(config["disallow-lower-environment-secrets"]?.lowerBaselines, undefined);
+    });
+
+    it("gives the secret policy, and only it, the --older baselines (prod: dev's)", () => {
+      const run = policyConfig(
+        ["--older", path.join(dir, "dev.json")],
+        JSON.stringify(staging.parityBaseline),
+      );
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stderr, "");
+      const config = JSON.parse(run.stdout) as PolicyPackConfig;
+      assert.deepEqual(config, policyPackConfig(staging.parityBaseline, [dev.parityBaseline]));
+      assert.deepEqual(config["disallow-lower-environment-secrets"], {
+        baseline: staging.parityBaseline,
+        lowerBaselines: [dev.parityBaseline],
+      });
+      assert.deepEqual(config["enforce-environment-parity"], {
+        baseline: staging.parityBaseline,
+      });
+    });
+
+    it("--help prints the usage and exits 0", () => {
+      const run = policyConfig(["--help"], "");
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout, `${USAGE_POLICY_CONFIG}\n`);
+      assert.match(
+        run.stdout,
+        /^Usage: .*tools\/promote\/policy-config\.ts \[--older FILE\]\.\.\. < BELOW/,
+      );
+      assert.match(run.stdout, /\b2 bad usage or input\b/);
+    });
+
+    const bad: [string, string[], string, RegExp][] = [
+      ["an empty baseline", [], "\n", /^stdin: the baseline is empty/],
+      ["a baseline that is not JSON", [], "parityBaseline: {", /^stdin: the baseline is not JSON/],
+      ["[secret] unquoted", [], "[secret]", /^stdin: the baseline is not JSON/],
+      ["a secret output", [], '"[secret]"', /^stdin: parityBaseline is a secret output/],
+      [
+        "an --older file that does not exist",
+        ["--older", "missing.json"],
+        "{}",
+        /^--older .*missing\.json: cannot read it \(no such file\)$/,
+      ],
+      [
+        "an --older file holding a secret output",
+        ["--older", "secret.json"],
+        "{}",
+        /^--older .*secret\.json: parityBaseline is a secret output/,
+      ],
+      ["an unknown option", ["--below", "x.json"], "{}", /^unknown option --below \(see --help\)$/],
+      ["--older without a file", ["--older"], "{}", /^--older needs a value: .* \(see --help\)$/],
+    ];
+    for (const [what, args, input, message] of bad) {
+      it(`refuses ${what}: one line on stderr, exit 2, nothing on stdout`, () => {
+        const run = policyConfig(
+          args.map((a) => (a.endsWith(".json") ? path.join(dir, a) : a)),
+          input,
+        );
+        assert.equal(run.status, EXIT.usage, run.stderr);
+        assert.equal(run.stdout, "");
+        assert.match(run.stderr, /^policy-config: [^\n]+\n$/);
+        assert.match(run.stderr.slice("policy-config: ".length).trimEnd(), message);
+      });
+    }
   });
 });
 

