@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentConfig } from "../model/config";
 import type { Release } from "../model/environment";
 import { parityBaseline, ParityDocument } from "../model/parity";
+import { stableFingerprintParams } from "../model/secrets";
 import { quotaFor } from "../model/workload";
 import { Database } from "./database";
 import { Migration } from "./migration";
@@ -160,11 +161,19 @@ export class Environment extends pulumi.ComponentResource {
     // Computed from the secrets, so the SDK marks it secret; it holds only their slow, salted
     // fingerprints (model/secrets.ts), and the pipeline must read it in plaintext to pass it on
     // as the next environment's policy config.
+    // The fingerprints' salt comes from the namespace's uid, so the output stays the same from one
+    // `up` or preview to the next instead of changing with a fresh salt every time.
     this.parityBaseline = pulumi.unsecret(
       pulumi
-        .all([args.secrets.dbPassword, args.secrets.smokeToken])
-        .apply(([dbPassword, smokeToken]) =>
-          parityBaseline({ config: c, migrations: args.files.migrations, secrets: { dbPassword, smokeToken } }),
+        .all([args.secrets.dbPassword, args.secrets.smokeToken, ns.uid])
+        .apply(([dbPassword, smokeToken, uid]) =>
+          parityBaseline({
+            config: c,
+            migrations: args.files.migrations,
+            secrets: { dbPassword, smokeToken },
+            // The API server always sets a uid; without one, a fresh salt as before.
+            ...(uid ? { fingerprint: stableFingerprintParams(uid) } : {}),
+          }),
         ),
     );
     this.registerOutputs({

@@ -15,6 +15,8 @@ export interface EnvironmentNamespaceArgs {
 /** The environment's namespace: Pod Security "restricted", a quota and default container limits. */
 export class EnvironmentNamespace extends pulumi.ComponentResource {
   public readonly name: pulumi.Output<string>;
+  /** The API server's uid of the namespace: random, and stable for as long as the namespace lives. */
+  public readonly uid: pulumi.Output<string>;
 
   constructor(name: string, args: EnvironmentNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("env-progression:namespace:EnvironmentNamespace", name, {}, opts);
@@ -32,6 +34,7 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
       { parent: this },
     );
     this.name = namespace.metadata.name;
+    this.uid = namespace.metadata.uid;
 
     const labels = commonLabels(args.appName, args.env, "namespace");
     new k8s.core.v1.ResourceQuota(

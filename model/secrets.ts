@@ -13,7 +13,7 @@
  * fingerprints its own secret values with the lower baseline's parameters and compares.
  * Nothing in this module returns or formats a secret value: only names, places and fingerprints.
  */
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from "node:crypto";
 import {
   KubeResource,
   UNKNOWN,
@@ -534,6 +534,24 @@ export function newFingerprintParams(salt: Buffer = randomBytes(16)): Fingerprin
   return { algorithm: "scrypt", salt: salt.toString("base64"), ...DEFAULT_SCRYPT };
 }
 
+/**
+ * Parameters whose salt is derived from a random value the stack already keeps, such as its
+ * Namespace's `metadata.uid` (assigned by the API server, stable for the namespace's life): the
+ * stack's fingerprints, and so its `parityBaseline` output, stay the same from one `up` or preview
+ * to the next, and differ between stacks and installations.
+ */
+export function stableFingerprintParams(seed: string): FingerprintParams {
+  if (seed.length < 16)
+    throw new Error("a fingerprint salt seed needs at least 16 characters of a random value");
+  return newFingerprintParams(
+    createHash("sha256")
+      .update("env-progression fingerprint salt\0")
+      .update(seed)
+      .digest()
+      .subarray(0, 16),
+  );
+}
+
 export function sameFingerprintParams(a: FingerprintParams, b: FingerprintParams): boolean {
   return (
     a.algorithm === b.algorithm &&
@@ -545,32 +563,78 @@ export function sameFingerprintParams(a: FingerprintParams, b: FingerprintParams
   );
 }
 
-export function fingerprint(value: string, params: FingerprintParams): string {
-  return scryptSync(Buffer.from(value, "utf8"), Buffer.from(params.salt, "base64"), params.length, {
+function scryptOptions(params: FingerprintParams) {
+  return {
     N: params.N,
     r: params.r,
     p: params.p,
     maxmem: 256 * params.N * params.r + 1024 * 1024,
-  }).toString("base64");
+  };
 }
 
-/** Fingerprints computed in this process, per parameter set, keyed by a hash of the value. */
-const FINGERPRINT_CACHE = new Map<string, Map<string, Buffer>>();
+export function fingerprint(value: string, params: FingerprintParams): string {
+  return scryptSync(
+    Buffer.from(value, "utf8"),
+    Buffer.from(params.salt, "base64"),
+    params.length,
+    scryptOptions(params),
+  ).toString("base64");
+}
 
-function cachedFingerprint(value: string, params: FingerprintParams): Buffer {
+/** The same as `fingerprint`, on libuv's thread pool: several run at once, and none blocks the loop. */
+function fingerprintAsync(value: string, params: FingerprintParams): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(
+      Buffer.from(value, "utf8"),
+      Buffer.from(params.salt, "base64"),
+      params.length,
+      scryptOptions(params),
+      (err, key) => (err ? reject(err) : resolve(key)),
+    ),
+  );
+}
+
+/**
+ * Fingerprints computed in this process, per parameter set, keyed by a hash of the value (never
+ * the value itself): a Buffer once computed, a Promise while one is being computed.
+ */
+const FINGERPRINT_CACHE = new Map<string, Map<string, Buffer | Promise<Buffer>>>();
+
+function cacheOf(value: string, params: FingerprintParams) {
   const pkey = `${params.algorithm}:${params.salt}:${params.N}:${params.r}:${params.p}:${params.length}`;
   let cache = FINGERPRINT_CACHE.get(pkey);
   if (cache === undefined) {
     cache = new Map();
     FINGERPRINT_CACHE.set(pkey, cache);
   }
-  const key = createHash("sha256").update(value, "utf8").digest("base64");
-  let fp = cache.get(key);
-  if (fp === undefined) {
-    fp = Buffer.from(fingerprint(value, params), "base64");
-    cache.set(key, fp);
-  }
+  return { cache, key: createHash("sha256").update(value, "utf8").digest("base64") };
+}
+
+function cachedFingerprint(value: string, params: FingerprintParams): Buffer {
+  const { cache, key } = cacheOf(value, params);
+  const hit = cache.get(key);
+  if (Buffer.isBuffer(hit)) return hit;
+  const fp = Buffer.from(fingerprint(value, params), "base64");
+  cache.set(key, fp);
   return fp;
+}
+
+function cachedFingerprintAsync(value: string, params: FingerprintParams): Promise<Buffer> {
+  const { cache, key } = cacheOf(value, params);
+  const hit = cache.get(key);
+  if (hit !== undefined) return Promise.resolve(hit);
+  const pending = fingerprintAsync(value, params).then(
+    (fp) => {
+      cache.set(key, fp);
+      return fp;
+    },
+    (err: unknown) => {
+      cache.delete(key);
+      throw err;
+    },
+  );
+  cache.set(key, pending);
+  return pending;
 }
 
 /** Fingerprints of named values with one set of parameters (fresh ones by default). */
@@ -599,10 +663,13 @@ export class FingerprintMatcher {
     }));
   }
 
-  /** The other environment's sources whose value equals `value` (empty when none). */
-  sourcesOf(value: string): string[] {
+  /**
+   * The other environment's sources whose value equals `value` (empty when none). Asynchronous so
+   * that the fingerprints of many candidates are computed side by side on libuv's thread pool.
+   */
+  async sourcesOf(value: string): Promise<string[]> {
     if (this.known.length === 0) return [];
-    const mine = cachedFingerprint(value, this.fingerprints.params);
+    const mine = await cachedFingerprintAsync(value, this.fingerprints.params);
     return this.known
       .filter((k) => k.fingerprint.length === mine.length && timingSafeEqual(k.fingerprint, mine))
       .map((k) => k.source);

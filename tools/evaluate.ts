@@ -93,6 +93,13 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
           const hash = crypto.createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex").slice(0, 8);
           state.metadata = { ...state.metadata, name: `${args.name}-${hash}` };
         }
+        // The API server gives a Namespace a random uid that state then keeps; a stack's namespace
+        // here keeps one uid across evaluations, as a deployed one does across `up`s.
+        if (args.type === "kubernetes:core/v1:Namespace" && state.metadata && !state.metadata.uid) {
+          const h = crypto.createHash("sha256").update(`${opts.stackName ?? stack}/${args.name}`).digest("hex");
+          const uid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+          state.metadata = { ...state.metadata, uid };
+        }
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, dependsOn: [] });
         return { id: `${args.name}-id`, state };
       },

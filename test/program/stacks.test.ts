@@ -349,3 +349,18 @@ describe("preview", () => {
     assert.equal(ofType(ev, K.job).length, 1);
   });
 });
+
+describe("the parityBaseline output", () => {
+  it("stays the same from one run to the next, and its salt differs between stacks", async () => {
+    const salt = (ev: Evaluation) => (ev.outputs.parityBaseline as { secrets: { params: { salt: string } } }).secrets.params.salt;
+    const first = await evaluateStack("staging");
+    const again = await evaluateStack("staging");
+    const dev = await evaluateStack("dev");
+    for (const ev of [first, again, dev]) if (ev.error) throw ev.error;
+    // A PR preview shows no parityBaseline change when nothing changed.
+    assert.deepEqual(again.outputs.parityBaseline, first.outputs.parityBaseline);
+    // The salt comes from the namespace's uid: another namespace, another salt.
+    assert.notEqual(salt(dev), salt(first));
+    assert.equal(Buffer.from(salt(first), "base64").length, 16);
+  });
+});
