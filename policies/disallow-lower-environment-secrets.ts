@@ -26,7 +26,7 @@ export function disallowLowerEnvironmentSecrets(
     // test's dynamic resource carries the smoke token, for one).
     types: "all",
     configSchema: LOWER_BASELINES_SCHEMA,
-    check: (r, args) => {
+    check: async (r, args) => {
       const out = result();
       const kubernetes = r.type.startsWith("kubernetes:");
       const other =
@@ -43,13 +43,22 @@ export function disallowLowerEnvironmentSecrets(
         return m ? [{ env: d.environment, m }] : [];
       });
       if (matchers.length === 0) return out;
-      const sourcesOf = (value: string): string[] =>
-        matchers.flatMap(({ env: e, m }) => m.sourcesOf(value).map((s) => `${e}'s ${s}`));
+      // Every candidate's fingerprints are computed side by side (scrypt on libuv's thread pool).
+      const sourcesOf = async (value: string): Promise<string[]> =>
+        (
+          await Promise.all(
+            matchers.map(async ({ env: e, m }) =>
+              (await m.sourcesOf(value)).map((s) => `${e}'s ${s}`),
+            ),
+          )
+        ).flat();
       const fix = `generate a new value for ${env} and set it with pulumi config set --secret <key> -s ${env}; rotate the lower environment's value if it was ever shown`;
       if (kindOf(r.type) === "Secret") {
         const secretName = metadataField(r.props, "name");
-        for (const v of secretValuesOf(r, out.unknown)) {
-          const sources = sourcesOf(v.value);
+        const values = secretValuesOf(r, out.unknown);
+        const found = await Promise.all(values.map((v) => sourcesOf(v.value)));
+        for (const [i, v] of values.entries()) {
+          const sources = found[i] ?? [];
           if (sources.length === 0) continue;
           out.findings.push({
             message: message(
@@ -62,10 +71,13 @@ export function disallowLowerEnvironmentSecrets(
         return out;
       }
       const sites = kubernetes ? plainTextSites(r, out.unknown) : inputStringSites(r, out.unknown);
-      for (const site of sites) {
-        const sources = new Set<string>();
-        for (const candidate of secretCandidates(site.value, site.text))
-          for (const s of sourcesOf(candidate)) sources.add(s);
+      const found = await Promise.all(
+        sites.map(async (site) =>
+          (await Promise.all(secretCandidates(site.value, site.text).map(sourcesOf))).flat(),
+        ),
+      );
+      for (const [i, site] of sites.entries()) {
+        const sources = new Set(found[i]);
         if (sources.size === 0) continue;
         out.findings.push({
           message: message(

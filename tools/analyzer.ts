@@ -379,6 +379,11 @@ export interface StartOptions extends StackContext {
   env?: Record<string, string>;
   /** Timeout for the pack to print its port. */
   startTimeoutMs?: number;
+  /**
+   * false: load the pack without TypeScript's type check (tools/packHost.cjs), which saves about
+   * 2.5 s of CPU per start. Default true: the engine's own host, run-policy-pack, which type-checks.
+   */
+  typeCheck?: boolean;
 }
 
 function call<Req, Res>(
@@ -469,15 +474,15 @@ export class PolicyPackProcess {
       env[`PULUMI_${k}`] = v;
     }
     Object.assign(env, opts.env ?? {});
-    const child = spawn(
-      process.execPath,
-      [runPolicyPackScript(packDir), eng.address, ".", ...runtimeOptionArgs(packDir)],
-      {
-        cwd: packDir,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const host =
+      opts.typeCheck === false
+        ? path.join(__dirname, "packHost.cjs")
+        : runPolicyPackScript(packDir);
+    const child = spawn(process.execPath, [host, eng.address, ".", ...runtimeOptionArgs(packDir)], {
+      cwd: packDir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const stdout: string[] = [];
     const stderr: string[] = [];
     const port = await new Promise<number>((resolve, reject) => {
@@ -526,6 +531,10 @@ export class PolicyPackProcess {
           );
         }
       });
+    }).catch(async (err: unknown) => {
+      // The engine this call started must not outlive a pack that never came up.
+      if (ownEngine) await eng.close();
+      throw err;
     });
     const client = new analyzerGrpc.AnalyzerClient(
       `127.0.0.1:${port}`,

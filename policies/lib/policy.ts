@@ -36,7 +36,8 @@ interface ResourcePolicyArgs {
   enforcementLevel: EnforcementLevel;
   /** The exact type tokens this policy reads (others are "not applicable"), or every type. */
   types: readonly string[] | "all";
-  check: (r: KubeResource, args: ResourceValidationArgs) => CheckResult;
+  /** May return a promise: the server awaits it (the secret policy waits on scrypt). */
+  check: (r: KubeResource, args: ResourceValidationArgs) => CheckResult | Promise<CheckResult>;
   configSchema?: ResourceValidationPolicy["configSchema"];
 }
 
@@ -46,12 +47,12 @@ interface ResourcePolicyArgs {
  */
 export function resourcePolicy(a: ResourcePolicyArgs): ResourceValidationPolicy {
   const types = a.types === "all" ? undefined : new Set(a.types);
-  const validate = (args: ResourceValidationArgs, report: ReportViolation): void => {
+  const validate = async (args: ResourceValidationArgs, report: ReportViolation): Promise<void> => {
     if (types !== undefined && !types.has(args.type)) {
       args.notApplicable(`Policy only applies to ${[...types].join(", ")}`);
       return;
     }
-    const res = a.check(fromArgs(args), args);
+    const res = await a.check(fromArgs(args), args);
     for (const f of res.findings) report(f.message);
     if (res.unknown.length > 0) surfaceUnknown(args.props, res.unknown);
   };

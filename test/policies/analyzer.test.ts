@@ -5,6 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as engineGrpc from "@pulumi/pulumi/proto/engine_grpc_pb";
 import * as enginePb from "@pulumi/pulumi/proto/engine_pb";
@@ -16,6 +19,7 @@ import {
   reconcilePolicyConfig,
   runPolicyPackScript,
   PACK_DIR,
+  PolicyPackProcess,
 } from "../../tools/analyzer";
 import { realRun } from "./support";
 
@@ -132,6 +136,53 @@ describe("tools/analyzer: the engine's side of the Analyzer protocol", () => {
       runPolicyPackScript(PACK_DIR),
       /node_modules\/@pulumi\/pulumi\/cmd\/run-policy-pack\/index\.js$/,
     );
+  });
+
+  it("type-checks the pack as the engine's host does; typeCheck: false (verify's host) skips only that", async function () {
+    this.timeout(120_000);
+    // A pack of its own outside the repository, resolving @pulumi/policy through a node_modules link.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pack-typecheck-"));
+    try {
+      fs.symlinkSync(path.join(PACK_DIR, "..", "node_modules"), path.join(dir, "node_modules"));
+      fs.writeFileSync(path.join(dir, "PulumiPolicy.yaml"), "runtime: nodejs\n");
+      fs.writeFileSync(
+        path.join(dir, "package.json"),
+        '{"name": "t", "version": "1.0.0", "main": "index.ts"}\n',
+      );
+      fs.writeFileSync(
+        path.join(dir, "index.ts"),
+        [
+          'import { PolicyPack } from "@pulumi/policy";',
+          'const level: number = "not a number";',
+          'new PolicyPack("typecheck-probe", {',
+          '  policies: [{ name: "p", description: "A probe.", enforcementLevel: "advisory",',
+          "    validateResource: () => undefined }],",
+          "});",
+          "export { level };",
+          "",
+        ].join("\n"),
+      );
+      const ctx = {
+        ...{ stack: "dev", project: "p", dryRun: true, config: {}, configSecretKeys: [], tags: {} },
+        packDir: dir,
+      };
+      await assert.rejects(
+        PolicyPackProcess.start({ ...ctx, startTimeoutMs: 60_000 }),
+        /exited \(\d+\) before printing its port:[\s\S]*TS2322/,
+      );
+      const pack = await PolicyPackProcess.start({ ...ctx, typeCheck: false });
+      try {
+        assert.equal(pack.info.name, "typecheck-probe");
+        assert.deepEqual(
+          pack.info.policies.map((p) => p.name),
+          ["p"],
+        );
+      } finally {
+        await pack.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("runs a real Engine service whose Log captures what a plugin sends", async () => {

@@ -19,6 +19,7 @@ import {
   secretReferencesOf,
   secretValuesOf,
   sensitiveAssignments,
+  stableFingerprintParams,
 } from "../../model/secrets";
 import { canarySecrets } from "../../tools/evaluate";
 import { FINGERPRINT, realRun } from "./support";
@@ -164,7 +165,7 @@ describe("model/secrets", () => {
     );
   });
 
-  it("fingerprints are keyed by the salt, never contain the value, and match only the same value", () => {
+  it("fingerprints are keyed by the salt, never contain the value, and match only the same value", async () => {
     const a = fingerprint("hunter2-hunter2", FAST);
     assert.equal(a, fingerprint("hunter2-hunter2", FAST));
     assert.notEqual(
@@ -177,8 +178,27 @@ describe("model/secrets", () => {
     );
     assert.ok(!JSON.stringify(set).includes("hunter2"));
     const m = new FingerprintMatcher(set);
-    assert.deepEqual(m.sourcesOf("hunter2-hunter2"), ["config dbPassword"]);
-    assert.deepEqual(m.sourcesOf("hunter2-hunter3"), []);
+    // fingerprintSecrets (the program, scryptSync) and the matcher (the pack, scrypt) agree.
+    assert.deepEqual(await m.sourcesOf("hunter2-hunter2"), ["config dbPassword"]);
+    assert.deepEqual(await m.sourcesOf("hunter2-hunter3"), []);
+    // Side by side, as the policy asks: each answer is its own value's, and a repeat is cached.
+    const many = ["hunter2-hunter3", "hunter2-hunter2", "hunter2-hunter4", "hunter2-hunter2"];
+    assert.deepEqual(await Promise.all(many.map((v) => m.sourcesOf(v))), [
+      [],
+      ["config dbPassword"],
+      [],
+      ["config dbPassword"],
+    ]);
+  });
+
+  it("a stable salt is one per seed (a namespace uid), 16 bytes, and refuses a short seed", () => {
+    const uid = "6f1c2a4e-0b7d-4c1e-9a53-2f8e7d6c5b4a";
+    const a = stableFingerprintParams(uid);
+    assert.deepEqual(stableFingerprintParams(uid), a);
+    assert.notEqual(stableFingerprintParams(uid.replace("6f", "7f")).salt, a.salt);
+    assert.equal(Buffer.from(a.salt, "base64").length, 16);
+    assert.deepEqual({ ...a, salt: "" }, { ...newFingerprintParams(), salt: "" });
+    assert.throws(() => stableFingerprintParams("short"), /at least 16 characters/);
   });
 
   it("the program's baseline carries no secret, not even a prefix of one", async () => {

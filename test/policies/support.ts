@@ -61,7 +61,7 @@ export function packFor(
   if (p === undefined) {
     p = (async () => {
       await engine.start();
-      return startPack(ctx, {}, engine);
+      return startPack(ctx, {}, { engine });
     })();
     packs.set(key, p);
   }

@@ -72,7 +72,10 @@ export async function analyzeRun(pack: PolicyPackProcess, run: StackRun): Promis
   return out;
 }
 
-/** Starts a pack process for a stack (the process environment is per stack, as in the engine). */
+/**
+ * Starts a pack process for a stack (the process environment is per stack, as in the engine).
+ * `typeCheck: false` loads it without TypeScript's type check (tools/packHost.cjs), as verify does.
+ */
 export function startPack(
   run: {
     stack: string;
@@ -81,7 +84,10 @@ export function startPack(
     tags: Record<string, string>;
   },
   config: PolicyPackConfigFile,
-  engine?: EngineServer,
+  opts: { engine?: EngineServer; typeCheck?: boolean } = {},
 ): Promise<PolicyPackProcess> {
-  return PolicyPackProcess.start({ ...stackContext(run), policyConfig: config }, engine);
+  return PolicyPackProcess.start(
+    { ...stackContext(run), policyConfig: config, typeCheck: opts.typeCheck ?? true },
+    opts.engine,
+  );
 }
