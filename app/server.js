@@ -1,5 +1,5 @@
 "use strict";
-// The reference workload: the smoke contract (DESIGN.md) and nothing else, on Node built-ins only.
+// The reference workload: the smoke contract (docs/app.md) and nothing else, on Node built-ins only.
 // It runs on a stock node:24-alpine image with this file mounted from a ConfigMap, as a non-root
 // user on a read-only root filesystem, so it has no dependencies and writes nothing to disk.
 //

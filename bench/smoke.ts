@@ -1,5 +1,5 @@
 /**
- * Benchmark: the smoke CLI against the seed script (../shared/seed/smoke-test.sh), both against
+ * Benchmark: the smoke CLI against the seed script (bench/seed/smoke-test.sh, the article's script kept verbatim), both against
  * the reference app (app/server.js), as processes, wall-clock from spawn to exit. Medians.
  *
  *   npm run bench:smoke [-- --runs 15 --delay 20 --hang-deadline 5 --seed-cap 15]
@@ -23,7 +23,7 @@ import { CONTRACT_CHECKS, repeatChecks } from "../smoke/contract";
 import { makeCertificates } from "../test/smoke/certificates";
 
 const ROOT = path.resolve(__dirname, "..");
-const SEED = path.resolve(ROOT, "..", "shared", "seed", "smoke-test.sh");
+const SEED = path.join(ROOT, "bench", "seed", "smoke-test.sh");
 const NODE = process.execPath;
 
 const { values } = parseArgs({

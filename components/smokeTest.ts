@@ -25,7 +25,7 @@ export interface SmokeTestArgs {
   deadlineSeconds?: number;
   /** Any change re-runs the checks. */
   trigger?: pulumi.Input<string>;
-  /** The checks to run. Default: the smoke contract (DESIGN.md). */
+  /** The checks to run. Default: the smoke contract (docs/smoke.md). */
   checks?: CheckSpec[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The network model of DESIGN.md as plain NetworkPolicy specs. The program creates exactly these,
+ * The network model (README, "What each stack provisions") as plain NetworkPolicy specs. The program creates exactly these,
  * and the isolation matrix (model/reachability.ts) evaluates them: one definition, two readers.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The smoke contract (DESIGN.md, "Smoke contract") as data. A check is plain JSON so that it can be
+ * The smoke contract (docs/smoke.md, "The contract") as data. A check is plain JSON so that it can be
  * a dynamic-resource input (a change to the checks re-runs them), a file given to the CLI
  * (`--checks FILE`), and a value Pulumi's closure serializer copies into the provider.
  */

@@ -26,7 +26,7 @@ import {
   type World,
 } from "../../model/reachability";
 
-// A compliant baseline like the program's (DESIGN.md, "Network model"), then one change per case.
+// A compliant baseline like the program's (model/network.ts), then one change per case.
 
 const ENVS = ["dev", "staging", "prod"] as const;
 type Env = (typeof ENVS)[number];

@@ -23,7 +23,7 @@ import {
 } from "../../tools/promote/setup";
 import { formatEvent, isYes } from "../../tools/promote/terminal";
 import { policyPackConfig } from "../../model/baseline";
-import { deployedState } from "./fakeRunner";
+import { evaluateStack } from "../../tools/evaluate";
 
 const REPO = path.resolve(__dirname, "../..");
 
@@ -296,9 +296,20 @@ describe("policy-config", () => {
     );
   }
 
-  const { dev, staging } = deployedState();
+  // Real baselines: what the program exports for dev and staging (policy-config checks them).
+  const dev = { parityBaseline: undefined as unknown };
+  const staging = { parityBaseline: undefined as unknown };
   let dir: string;
-  before(() => {
+  before(async function () {
+    this.timeout(120_000);
+    for (const [stack, into] of [
+      ["dev", dev],
+      ["staging", staging],
+    ] as const) {
+      const ev = await evaluateStack(stack);
+      if (ev.error) throw ev.error;
+      into.parityBaseline = ev.outputs.parityBaseline;
+    }
     dir = mkdtempSync(path.join(os.tmpdir(), "policy-config-"));
     writeFileSync(path.join(dir, "dev.json"), JSON.stringify(dev.parityBaseline));
     writeFileSync(path.join(dir, "secret.json"), '"[secret]"\n');
@@ -350,6 +361,8 @@ describe("policy-config", () => {
       ["a baseline that is not JSON", [], "parityBaseline: {", /^stdin: the baseline is not JSON/],
       ["[secret] unquoted", [], "[secret]", /^stdin: the baseline is not JSON/],
       ["a secret output", [], '"[secret]"', /^stdin: parityBaseline is a secret output/],
+      ["null", [], "null", /^stdin: not a parityBaseline: baseline .*; expected `pulumi stack output/],
+      ["an empty object", [], "{}", /^stdin: not a parityBaseline: baseline\.kind .*/],
       [
         "an --older file that does not exist",
         ["--older", "missing.json"],

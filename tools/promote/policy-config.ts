@@ -18,6 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
+import { parseParityDocument } from "../../model/parity";
 import { EXIT, type PolicyPackConfig } from "./plan";
 
 export interface PolicyConfigFile {
@@ -117,11 +118,21 @@ function usageMessage(err: unknown): string {
 }
 
 function parseFrom(source: string, text: string): unknown {
+  let raw: unknown;
   try {
-    return parseBaseline(text);
+    raw = parseBaseline(text);
   } catch (err) {
     throw new InputError(`${source}: ${(err as Error).message}`);
   }
+  // The pack would refuse it later, less plainly: check it here, field by field, never a value.
+  const { errors } = parseParityDocument(raw, "baseline");
+  if (errors.length > 0) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+    throw new InputError(
+      `${source}: not a parityBaseline: ${errors[0]}${more}; expected \`pulumi stack output parityBaseline --json\``,
+    );
+  }
+  return raw;
 }
 
 const FS_ERRORS: Record<string, string> = {
