@@ -447,6 +447,32 @@ describe("npm run promote (as a process)", function () {
     assert.equal(run.stdout, "");
   });
 
+  it("a stack the CLI cannot select: the CLI's own error line, not the Automation API's dump", () => {
+    const bin = mkdtempSync(path.join(os.tmpdir(), "promote-brokenbackend-"));
+    try {
+      // A pulumi whose backend is broken: it knows its version, and fails everything else.
+      writeFileSync(
+        path.join(bin, "pulumi"),
+        '#!/bin/sh\n[ "$1" = version ] && { echo v3.270.0; exit 0; }\n' +
+          "echo 'error: failed to load checkpoint: the backend is broken' >&2\nexit 255\n",
+        { mode: 0o755 },
+      );
+      const run = promoteProcess(["--preview", "--to", "dev"], {
+        PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+        PULUMI_CONFIG_PASSPHRASE: "not-used-here",
+      });
+      const out = run.stdout + run.stderr;
+      assert.equal(run.status, EXIT.failed, out);
+      assert.match(
+        out,
+        /^\[dev\] FAILED at preview: pulumi stack select dev failed: error: failed to load checkpoint: the backend is broken$/m,
+      );
+      assert.doesNotMatch(out, /stdout:|stderr:|err\?:|code: -?\d/);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
   it("with pulumi but no passphrase: names the stacks before touching any, exit 3", () => {
     const bin = mkdtempSync(path.join(os.tmpdir(), "promote-fakepulumi-"));
     try {

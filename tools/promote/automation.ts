@@ -15,7 +15,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import type { EnvName } from "../../model/environment";
-import { classifyFailure, cleanMessage, urnName } from "./failure";
+import { classifyFailure, cleanMessage, lastErrorLine, urnName } from "./failure";
 import type { OperationOptions, OperationResult, StackRunner } from "./plan";
 import { writePolicyConfigFile } from "./policy-config";
 import { stackVariables, type Environ } from "./setup";
@@ -40,10 +40,18 @@ export class AutomationRunner implements StackRunner {
     if (cached) return cached;
     const { workDir, environ } = this.options;
     // createOrSelect: a first run on a new backend creates the stacks from their stack files.
-    const stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: env, workDir },
-      { workDir, envVars: stackVariables(env, environ ?? process.env) },
-    );
+    let stack: Stack;
+    try {
+      stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: env, workDir },
+        { workDir, envVars: stackVariables(env, environ ?? process.env) },
+      );
+    } catch (err) {
+      // The Automation API's CommandError dumps code, stdout, stderr and the error again: keep
+      // the CLI's own `error:` line.
+      const text = err instanceof Error ? err.message : String(err);
+      throw new Error(`pulumi stack select ${env} failed: ${lastErrorLine(text)}`);
+    }
     this.stacks.set(env, stack);
     return stack;
   }

@@ -137,7 +137,7 @@ export function classifyFailure(
 }
 
 /** The CLI's own `error:` line from a CommandError message, else its last non-empty line. */
-function lastErrorLine(text: string): string {
+export function lastErrorLine(text: string): string {
   const lines = text
     .replace(DECORATION, "")
     .split("\n")
