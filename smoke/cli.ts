@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CONTRACT_CHECKS } from "./contract";
 import type { CheckSpec } from "./contract";
-import { checksProblems, DEFAULTS, parseHeaderLine, planProblems } from "./plan";
+import { checksProblems, CONTROL, DEFAULTS, parseHeaderLine, planProblems } from "./plan";
 import type { SmokePlan } from "./plan";
 import { formatCheckLine, formatSummary, redact } from "./report";
 import type { CheckResult, SmokeReport } from "./report";
@@ -86,6 +86,10 @@ function headersFrom(
   for (const line of lines) {
     const h = parseHeaderLine(line);
     if ("problem" in h) throw new UsageError(h.problem);
+    if (CONTROL.test(h.value))
+      throw new UsageError(
+        `--header ${h.name}: the value must not contain control characters (a tab is allowed)`,
+      );
     headers[h.name] = h.value;
   }
   for (const ref of envRefs) {
@@ -100,6 +104,10 @@ function headersFrom(
         `environment variable ${variable} (for --header-env ${name}) is not set`,
       );
     }
+    if (CONTROL.test(value))
+      throw new UsageError(
+        `--header-env ${name}=${variable}: the value of ${variable} must not contain control characters (a tab is allowed)`,
+      );
     headers[name] = value;
   }
   return headers;

@@ -83,6 +83,9 @@ export function baseUrlProblems(field: string, value: unknown): string[] {
   return problems;
 }
 
+/** What a header value must not hold (RFC 9110 field-value: visible characters, space, tab). */
+export const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 /** Problems with extra request headers. The message names the header, never its value. */
 export function headerProblems(field: string, headers: unknown): string[] {
   if (headers === undefined) return [];
@@ -100,8 +103,8 @@ export function headerProblems(field: string, headers: unknown): string[] {
     else if (seen.has(lower)) problems.push(`${field}: ${name} is given twice`);
     seen.add(lower);
     if (typeof value !== "string") problems.push(`${field}.${name} must be a string`);
-    else if (/[\r\n\0]/.test(value))
-      problems.push(`${field}.${name} must not contain CR, LF or NUL`);
+    else if (CONTROL.test(value))
+      problems.push(`${field}.${name} must not contain control characters (a tab is allowed)`);
   }
   return problems;
 }

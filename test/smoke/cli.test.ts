@@ -213,6 +213,11 @@ describe("smoke CLI (as a process)", function () {
       /environment variable SMOKE_UNSET_VAR \(for --header-env X-Token\) is not set/,
     ],
     [
+      "a control character in a header value",
+      ["http://a", "--header", `X-Token: ${CANARY}\x01`],
+      /--header X-Token: the value must not contain control characters/,
+    ],
+    [
       "a CA file that cannot be read",
       ["http://a", "--ca", "/nonexistent/ca.pem"],
       /cannot read --ca file \/nonexistent\/ca\.pem \(ENOENT\)/,
@@ -235,6 +240,18 @@ describe("smoke CLI (as a process)", function () {
       assert.match(err[0] ?? "", message);
     });
   }
+
+  it("rejects a control character in a --header-env value, naming the variable, never the value", async () => {
+    const r = await run(["http://a", "--header-env", "X-Token=SMOKE_BAD_TOKEN"], {
+      SMOKE_BAD_TOKEN: `${CANARY}\x07`,
+    });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(
+      lines(r.stderr)[0],
+      "smoke: --header-env X-Token=SMOKE_BAD_TOKEN: the value of SMOKE_BAD_TOKEN must not contain control characters (a tab is allowed) (see --help)",
+    );
+    assert.ok(!(r.stdout + r.stderr).includes(CANARY));
+  });
 
   it("is what `npm run smoke` runs", async () => {
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";

@@ -468,7 +468,7 @@ p.create(JSON.parse(process.argv[2])).then(
         [
           { headers: { "X-Token": `${CANARY}\r\nX-Injected: 1` } },
           "headers",
-          /must not contain CR, LF or NUL/,
+          /must not contain control characters/,
         ],
         [{ checks: [] }, "checks", /non-empty list/],
         [{ deadlineMs: 0 }, "deadlineMs", /positive/],
