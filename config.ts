@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import type { EnvironmentSecrets, ProgramFiles } from "./components/environment";
 import { readMigrations } from "./components/migration";
 import { EnvironmentConfig, parseConfig, PROJECT, SECRET_KEYS, SecretKey } from "./model/config";
@@ -30,9 +31,52 @@ function refuse(errors: string[]): never {
   );
 }
 
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Where each value came from, so that a problem names the file to edit. The engine hands the
+ * program one map, Pulumi.yaml's defaults under the stack file's values, and no origin: a value
+ * the stack file does not set and that equals Pulumi.yaml's default for its key is that default.
+ * Anything else, or a file that cannot be read, leaves Pulumi.<stack>.yaml named, as before.
+ */
+export function configSources(
+  rootDir: string,
+  stack: string,
+  values: Record<string, string>,
+): Record<string, string> {
+  const configOf = (name: string): Record<string, unknown> => {
+    try {
+      const doc: unknown = parseYaml(fs.readFileSync(path.join(rootDir, name), "utf8"));
+      return isMap(doc) && isMap(doc.config) ? doc.config : {};
+    } catch {
+      return {};
+    }
+  };
+  const full = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
+  const stackFile = `Pulumi.${stack}.yaml`;
+  const sources: Record<string, string> = {};
+  for (const key of Object.keys(configOf(stackFile))) sources[full(key)] = stackFile;
+  for (const [key, decl] of Object.entries(configOf("Pulumi.yaml"))) {
+    const k = full(key);
+    // As the CLI reads a project's config: {type, default, …} declares a default, a plain value is one.
+    const value = isMap(decl) ? decl.default : decl;
+    if (value === undefined || value === null || k in sources) continue;
+    if (values[k] === (typeof value === "string" ? value : JSON.stringify(value))) {
+      sources[k] = "Pulumi.yaml";
+    }
+  }
+  return sources;
+}
+
 /** The files the config points at, read now so that a missing one stops the run before it starts. */
-function readFiles(rootDir: string, config: EnvironmentConfig): { files: ProgramFiles; errors: string[] } {
-  const file = `Pulumi.${config.env}.yaml`;
+function readFiles(
+  rootDir: string,
+  config: EnvironmentConfig,
+  sources: Record<string, string>,
+): { files: ProgramFiles; errors: string[] } {
+  const fileOf = (key: string) => sources[`${PROJECT}:${key}`] ?? `Pulumi.${config.env}.yaml`;
   const errors: string[] = [];
   const read = (rel: string, what: string, check: (text: string) => boolean, expected: string) => {
     const full = path.resolve(rootDir, rel);
@@ -47,7 +91,7 @@ function readFiles(rootDir: string, config: EnvironmentConfig): { files: Program
   };
   const appCode =
     config.appSource === "reference"
-      ? read("app/server.js", `${file}: ${PROJECT}:appSource "reference"`, (t) => t.length > 0, "the reference app's code (or set appSource: image)")
+      ? read("app/server.js", `${fileOf("appSource")}: ${PROJECT}:appSource "reference"`, (t) => t.length > 0, "the reference app's code (or set appSource: image)")
       : undefined;
   let migrations: Record<string, string> = {};
   try {
@@ -57,7 +101,7 @@ function readFiles(rootDir: string, config: EnvironmentConfig): { files: Program
   }
   const smokeCaPem =
     config.smokeCaFile !== undefined
-      ? read(config.smokeCaFile, `${file}: ${PROJECT}:smokeCaFile`, (t) => t.includes("-----BEGIN CERTIFICATE-----"), "a PEM certificate")
+      ? read(config.smokeCaFile, `${fileOf("smokeCaFile")}: ${PROJECT}:smokeCaFile`, (t) => t.includes("-----BEGIN CERTIFICATE-----"), "a PEM certificate")
       : undefined;
   return { files: { appCode, migrations, smokeCaPem }, errors };
 }
@@ -65,9 +109,11 @@ function readFiles(rootDir: string, config: EnvironmentConfig): { files: Program
 export function loadConfig(rootDir: string): LoadedConfig {
   const values = pulumi.runtime.allConfig();
   const secretKeys = new Set(Object.keys(values).filter(isConfigSecret));
-  const result = parseConfig({ stack: pulumi.getStack(), values, secretKeys });
+  const stack = pulumi.getStack();
+  const sources = configSources(rootDir, stack, values);
+  const result = parseConfig({ stack, values, secretKeys, sources });
   if (!result.ok) refuse(result.errors);
-  const { files, errors } = readFiles(rootDir, result.config);
+  const { files, errors } = readFiles(rootDir, result.config, sources);
   if (errors.length > 0) refuse(errors);
   const cfg = new pulumi.Config(PROJECT);
   const secret = (key: SecretKey) =>

@@ -304,10 +304,17 @@ describe("policy pack over gRPC, as the engine runs it", function () {
         },
       });
       assert.deepEqual(r.failed, ["disallow-lower-environment-secrets"]);
+      const m = r.mandatory[0]?.message ?? "";
       assert.match(
-        r.mandatory[0]?.message ?? "",
-        /Secret app-db-credentials key password holds a value that a lower environment already uses \(dev's config dbPassword\)/,
+        m,
+        /Secret app-db-credentials key password holds a value that a lower environment already uses \(dev's config dbPassword\): a secret shared with a lower environment is known to everyone with access there, so prod is only as safe as staging or below/,
       );
+      // The fix names the key the baseline names, not a placeholder.
+      assert.match(
+        m,
+        /Fix: generate a new value for prod and set it with pulumi config set --secret dbPassword <new value> -s prod; rotate the lower environment's value if it was ever shown\.$/,
+      );
+      assert.doesNotMatch(m, /<key>/);
     });
 
     it("refuses a dev smoke token reused in prod, where the smoke test's dynamic resource carries it", async () => {
@@ -321,10 +328,24 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       });
       assert.deepEqual(r.failed, ["disallow-lower-environment-secrets"]);
       const d = r.mandatory[0];
-      assert.match(d?.urn ?? "", /\$pulumi-nodejs:dynamic\/env-progression:SmokeRun::prod-smoke-run$/);
       assert.match(
-        d?.message ?? "",
-        /input headers\.Authorization contains a value that a lower environment uses as a secret \(dev's config smokeToken\)/,
+        d?.urn ?? "",
+        /\$pulumi-nodejs:dynamic\/env-progression:SmokeRun::prod-smoke-run$/,
+      );
+      const m = d?.message ?? "";
+      assert.match(
+        m,
+        /prod-smoke-run: input headers\.Authorization holds a value equal to a lower environment's secret \(dev's config smokeToken\): a secret shared with a lower environment is known to everyone with access there, so prod is only as safe as staging or below/,
+      );
+      assert.match(
+        m,
+        /Fix: generate a new value for prod and set it with pulumi config set --secret smokeToken <new value> -s prod; rotate the lower environment's value if it was ever shown\.$/,
+      );
+      // The dynamic provider keeps header values secret (state holds only an HMAC of them), and a
+      // Kubernetes Secret cannot feed its input: neither "plain text" nor "through a Secret" fits.
+      assert.doesNotMatch(
+        m,
+        /in plain text at that|state, diffs and logs|through a Secret of|<key>/,
       );
     });
 
@@ -348,7 +369,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       const m = r.mandatory.find((d) => d.policyName === "disallow-lower-environment-secrets");
       assert.match(
         m?.message ?? "",
-        /env DB_URL of container app contains a value that a lower environment uses as a secret \(staging's config dbPassword\)/,
+        /env DB_URL of container app contains a value that a lower environment uses as a secret \(staging's config dbPassword\): a lower environment's secret, and in plain text at that: visible in state, diffs and logs\. Fix: generate a new value for prod and set it with pulumi config set --secret dbPassword <new value> -s prod; rotate the lower environment's value if it was ever shown, and pass it through a Secret of this stack\.$/,
       );
     });
 

@@ -21,6 +21,7 @@ import {
   sensitiveAssignments,
   stableFingerprintParams,
 } from "../../model/secrets";
+import { fixFor } from "../../policies/disallow-lower-environment-secrets";
 import { canarySecrets } from "../../tools/evaluate";
 import { FINGERPRINT, realRun } from "./support";
 
@@ -237,5 +238,29 @@ describe("model/secrets", () => {
       "baseline.secrets.values[0] is not {source, fingerprint (base64)}",
     ]);
     assert.deepEqual(parseSecretFingerprints(fingerprintSecrets([], FAST), "x").errors, []);
+  });
+});
+
+describe("disallow-lower-environment-secrets: the fix names the config key", () => {
+  it("names each key the baseline names, once, and <key> only for a source that is no config key", () => {
+    const set = (k: string) => `pulumi config set --secret ${k} <new value> -s prod`;
+    const rotate = "rotate the lower environment's value if it was ever shown";
+    assert.equal(
+      fixFor("prod", [{ env: "dev", source: "config smokeToken" }]),
+      `generate a new value for prod and set it with ${set("smokeToken")}; ${rotate}`,
+    );
+    assert.equal(
+      fixFor("prod", [
+        { env: "dev", source: "config dbPassword" },
+        { env: "staging", source: "config dbPassword" },
+        { env: "staging", source: "config smokeToken" },
+      ]),
+      `generate a new value for prod and set it with ${set("dbPassword")} and ${set("smokeToken")}; ${rotate}`,
+    );
+    // A source name that is not "config <key>" (another baseline's wording) is never copied into a command.
+    assert.equal(
+      fixFor("prod", [{ env: "dev", source: "config db password; rm -rf /" }]),
+      `generate a new value for prod and set it with ${set("<key>")}; ${rotate}`,
+    );
   });
 });

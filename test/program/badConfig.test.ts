@@ -5,8 +5,15 @@
  * single resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
+import fc from "fast-check";
 import assert from "node:assert/strict";
-import { canarySecrets, evaluateStack, EvaluateOptions } from "../support/program";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadConfig } from "../../config";
+import { parseConfig, shownValue } from "../../model/config";
+import { readStackConfig } from "../../tools/stackConfig";
+import { canarySecrets, evaluateStack, EvaluateOptions, ROOT } from "../support/program";
 
 interface Case {
   name: string;
@@ -14,22 +21,25 @@ interface Case {
   opts: EvaluateOptions;
   /** Every line expected in the error, in order. */
   expect: RegExp[];
+  /** Values that must appear nowhere in the error (besides the stack's canary secrets). */
+  canaries?: string[];
 }
 
 const P = "env-progression";
+const URL_WITH_CREDENTIALS = "https://deploy:CANARYpw@staging.example.com/?token=CANARYtok";
 
 const corpus: Case[] = [
   {
     name: "a typo of a known key in prod",
     stack: "prod",
     opts: { config: { [`${P}:replica`]: 3 } },
-    expect: [/^Pulumi\.prod\.yaml: env-progression:replica is not a known key; expected did you mean env-progression:replicas\?$/],
+    expect: [/^Pulumi\.prod\.yaml: env-progression:replica is not a key of this project; did you mean env-progression:replicas\?$/],
   },
   {
     name: "an unknown key with no near match",
     stack: "staging",
     opts: { config: { [`${P}:colour`]: "blue" } },
-    expect: [/^Pulumi\.staging\.yaml: env-progression:colour is not a known key; expected one of .*replicas/],
+    expect: [/^Pulumi\.staging\.yaml: env-progression:colour is not a key of this project; expected one of .*replicas.*\.$/],
   },
   {
     name: "a key in a namespace nothing reads",
@@ -162,6 +172,62 @@ const corpus: Case[] = [
     ],
   },
   {
+    name: "a smoke base URL with user:password@ and a token in its query",
+    stack: "staging",
+    opts: { config: { [`${P}:smokeBaseUrl`]: URL_WITH_CREDENTIALS } },
+    expect: [/^Pulumi\.staging\.yaml: env-progression:smokeBaseUrl has a user name or password in it \(user:password@\), which would be printed with the URL; expected an http\(s\) base URL such as https:\/\/staging\.example\.com, without them: put credentials in smokeToken, a secret \(pulumi config set --secret smokeToken <value> -s staging\)\.$/],
+    canaries: ["CANARYpw", "CANARYtok", "deploy:"],
+  },
+  {
+    // Accepted by the config check before, and refused only later by the SmokeRun provider.
+    name: "a smoke base URL with user:password@ and no query",
+    stack: "prod",
+    opts: { config: { [`${P}:smokeBaseUrl`]: "https://deploy:CANARYpw@app.example.com" } },
+    expect: [/^Pulumi\.prod\.yaml: env-progression:smokeBaseUrl has a user name or password in it \(user:password@\).*put credentials in smokeToken, a secret \(pulumi config set --secret smokeToken <value> -s prod\)\.$/],
+    canaries: ["CANARYpw", "deploy:"],
+  },
+  {
+    name: "a smoke base URL with a token in its query",
+    stack: "staging",
+    opts: { config: { [`${P}:smokeBaseUrl`]: "https://staging.example.com/health?token=CANARYtok#CANARYfrag" } },
+    expect: [/^Pulumi\.staging\.yaml: env-progression:smokeBaseUrl is "https:\/\/staging\.example\.com\/health\?…"; expected an http\(s\) base URL such as https:\/\/staging\.example\.com, without a query string or fragment \(the checks' paths are appended to it; a token belongs in smokeToken, a secret\)\.$/],
+    canaries: ["CANARYtok", "CANARYfrag"],
+  },
+  {
+    name: "a host written with user:password@ and no scheme",
+    stack: "prod",
+    opts: { config: { [`${P}:host`]: "deploy:CANARYpw@app.example.com" } },
+    expect: [/^Pulumi\.prod\.yaml: env-progression:host is "…@app\.example\.com"; expected a DNS host name such as staging\.example\.com\.$/],
+    canaries: ["CANARYpw", "deploy:"],
+  },
+  {
+    name: "a smoke CA file given as a URL with credentials (its path is repeated when unreadable)",
+    stack: "staging",
+    opts: { config: { [`${P}:smokeCaFile`]: "https://deploy:CANARYpw@certs.example.com/ca.pem" } },
+    expect: [/^Pulumi\.staging\.yaml: env-progression:smokeCaFile is "https:\/\/…@certs\.example\.com\/ca\.pem"; expected a path to a PEM file in the repository such as certs\/ca\.pem\.$/],
+    canaries: ["CANARYpw", "deploy:"],
+  },
+  {
+    name: "the database password pasted into replicas",
+    stack: "dev",
+    opts: { config: { [`${P}:replicas`]: canarySecrets("dev")[`${P}:dbPassword`] } },
+    expect: [/^Pulumi\.dev\.yaml: env-progression:replicas holds a value not shown here \(it contains a secret's value\); expected a whole number from 0 to 1000\.$/],
+  },
+  {
+    name: "a key the program reads as plain text, set with --secret and wrong",
+    stack: "staging",
+    opts: { config: { [`${P}:host`]: "https://CANARYhost.example.com/" }, extraSecretKeys: [`${P}:host`] },
+    expect: [/^Pulumi\.staging\.yaml: env-progression:host holds a value not shown here \(it is encrypted\); expected a DNS host name/],
+    canaries: ["CANARYhost"],
+  },
+  {
+    name: "a smoke trigger that assigns a token",
+    stack: "prod",
+    opts: { config: { [`${P}:smokeTrigger`]: "release 42\nAPI_TOKEN=CANARYtrigger" } },
+    expect: [/^Pulumi\.prod\.yaml: env-progression:smokeTrigger holds a value not shown here \(it looks like it holds a credential\); expected any short text/],
+    canaries: ["CANARYtrigger"],
+  },
+  {
     name: "a stack that is not an environment",
     stack: "dev",
     opts: {},
@@ -193,22 +259,83 @@ const secretCases: { name: string; stack: "dev" | "staging" | "prod"; opts: (can
   },
 ];
 
-async function expectRefused(stack: string, opts: EvaluateOptions, expect: RegExp[], runAs = stack) {
-  const ev = await evaluateStack(stack, { ...opts, stackName: runAs });
-  assert.ok(ev.error, "the program accepted the config");
-  assert.ok(ev.error instanceof pulumi.RunError || ev.error.name === "RunError", `not a RunError: ${ev.error.stack}`);
-  const [head, ...lines] = ev.error.message.split("\n").map((l) => l.trim());
+/** The problem lines of a refusal: a RunError whose first line counts them, one line each. */
+function problemLines(error: Error | undefined, expect: RegExp[], canaries: string[]): string[] {
+  assert.ok(error, "the program accepted the config");
+  assert.ok(error instanceof pulumi.RunError || error.name === "RunError", `not a RunError: ${error.stack}`);
+  // A canary is checked before any assertion prints the message.
+  for (const value of canaries) {
+    assert.ok(!`${error.message}\n${error.stack ?? ""}`.includes(value), "a secret value leaked into the error");
+  }
+  const [head, ...lines] = error.message.split("\n").map((l) => l.trim());
   assert.match(head ?? "", /^The stack configuration has \d+ problem\(s\); nothing was changed:$/);
   assert.equal(lines.length, expect.length, `expected ${expect.length} problem line(s), got:\n${lines.join("\n")}`);
   expect.forEach((re, i) => assert.match(lines[i] ?? "", re));
+  return lines;
+}
+
+async function expectRefused(
+  stack: string,
+  opts: EvaluateOptions,
+  expect: RegExp[],
+  runAs = stack,
+  canaries: string[] = [],
+) {
+  const ev = await evaluateStack(stack, { ...opts, stackName: runAs });
+  problemLines(ev.error, expect, [...Object.values(opts.secrets ?? canarySecrets(stack)), ...canaries]);
   assert.deepEqual(ev.resources.map((r) => r.name), [], "resources were registered");
   return ev;
+}
+
+/** A copy of the project's config files (and app/, which the program reads) to change. */
+function projectCopy(edit: (projectYaml: string) => string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "env-progression-config-"));
+  for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]) {
+    fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+  }
+  fs.cpSync(path.join(ROOT, "app"), path.join(dir, "app"), { recursive: true });
+  const yaml = path.join(dir, "Pulumi.yaml");
+  const before = fs.readFileSync(yaml, "utf8");
+  const after = edit(before);
+  assert.notEqual(after, before, "the edit changed nothing in Pulumi.yaml");
+  fs.writeFileSync(yaml, after);
+  return dir;
+}
+
+/**
+ * Runs the program's loadConfig over `dir` as the CLI would for `stack`: Pulumi.yaml's defaults
+ * under the stack file's values (tools/stackConfig), canary secrets encrypted, under the SDK's
+ * mocks. Returns the error it throws and how many resources were registered.
+ */
+async function loadIn(dir: string, stack: string): Promise<{ error: Error | undefined; registered: number }> {
+  let registered = 0;
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered++;
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: () => ({}),
+    },
+    P,
+    stack,
+    false,
+  );
+  const secrets = canarySecrets(stack);
+  pulumi.runtime.setAllConfig({ ...readStackConfig(dir, stack).values, ...secrets }, Object.keys(secrets));
+  try {
+    loadConfig(dir);
+    return { error: undefined, registered };
+  } catch (err) {
+    return { error: err as Error, registered };
+  }
 }
 
 describe("bad config: one clear line each, nothing registered", () => {
   for (const c of corpus) {
     it(c.name, async () => {
-      await expectRefused(c.stack, c.opts, c.expect, c.name.startsWith("a stack that is not") ? "qa" : c.stack);
+      const runAs = c.name.startsWith("a stack that is not") ? "qa" : c.stack;
+      await expectRefused(c.stack, c.opts, c.expect, runAs, c.canaries);
     });
   }
 
@@ -221,6 +348,74 @@ describe("bad config: one clear line each, nothing registered", () => {
       }
     });
   }
+
+  it("a bad default in Pulumi.yaml is blamed on Pulumi.yaml, in every stack's run", async () => {
+    const dir = projectCopy((t) => t.replace(/(containerPort:\n(?:    .*\n)*?    default: )8080/, "$1abc"));
+    try {
+      for (const stack of ["dev", "staging", "prod"]) {
+        const { error, registered } = await loadIn(dir, stack);
+        problemLines(error, [/^Pulumi\.yaml: env-progression:containerPort is "abc"; expected a whole number from 1024 to 65535\.$/], Object.values(canarySecrets(stack)));
+        assert.equal(registered, 0, "resources were registered");
+        // verify reads the config with tools/stackConfig, whose sources say the same.
+        const cfg = readStackConfig(dir, stack);
+        const parsed = parseConfig({
+          stack,
+          values: { ...cfg.values, ...canarySecrets(stack) },
+          secretKeys: new Set(Object.keys(canarySecrets(stack))),
+          sources: cfg.sources,
+        });
+        assert.deepEqual(parsed.ok ? [] : parsed.errors, [
+          'Pulumi.yaml: env-progression:containerPort is "abc"; expected a whole number from 1024 to 65535.',
+        ]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a stack file's value over a good default in Pulumi.yaml is blamed on the stack file", async () => {
+    const dir = projectCopy((t) => t.replace("default: 8080", "default: 8081"));
+    try {
+      fs.appendFileSync(path.join(dir, "Pulumi.prod.yaml"), `  ${P}:containerPort: "80"\n`);
+      const { error } = await loadIn(dir, "prod");
+      problemLines(error, [/^Pulumi\.prod\.yaml: env-progression:containerPort is "80"; expected a whole number from 1024 to 65535\.$/], []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a file that a default of Pulumi.yaml points at is blamed on Pulumi.yaml", async () => {
+    const dir = projectCopy((t) => t.replace("default: 8080", "default: 8081"));
+    try {
+      fs.rmSync(path.join(dir, "app", "server.js"));
+      const { error, registered } = await loadIn(dir, "staging");
+      problemLines(error, [/^Pulumi\.yaml: env-progression:appSource "reference" names app\/server\.js, which cannot be read; expected the reference app's code \(or set appSource: image\) at \/.*app\/server\.js\.$/], []);
+      assert.equal(registered, 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("never shows a URL's user info, query or fragment, whatever they hold", () => {
+    // Anything but @ (which ends user info) in a password, including / ? # ' " and spaces.
+    const secretText = (prefix: string) =>
+      fc.stringMatching(/^[^@\0\r\n]{0,30}$/).map((s) => `${prefix}${s}`);
+    fc.assert(
+      fc.property(secretText("CANARYpw"), secretText("CANARYtok"), fc.constantFrom("", "/", "/app"), (pw, tok, p) => {
+        const value = `https://deploy:${pw}@staging.example.com${p}?token=${tok}#${tok}`;
+        const shown = shownValue(value);
+        assert.ok(!shown.includes(pw) && !shown.includes(tok), shown);
+        const parsed = parseConfig({
+          stack: "staging",
+          values: { [`${P}:smokeBaseUrl`]: value, [`${P}:host`]: value },
+          secretKeys: new Set(),
+        });
+        const text = parsed.ok ? "" : parsed.errors.join("\n");
+        assert.ok(!text.includes(pw) && !text.includes(tok), text);
+        assert.match(text, /smokeBaseUrl has a user name or password in it/);
+      }),
+    );
+  });
 
   it("reports every problem at once", async () => {
     await expectRefused(
