@@ -227,16 +227,28 @@ function mark(r: CheckResult, color: boolean): string {
   return paint(color, "dim", "-");
 }
 
-export function formatHuman(report: SmokeReport, color: boolean): string {
+/** The first line: what is being checked. Printed before the run, so a long run shows its target. */
+export function formatHead(
+  run: { baseUrl: string; expectVersion?: string; deadlineMs: number },
+  color: boolean,
+): string {
+  const head = [`smoke ${run.baseUrl}`];
+  if (run.expectVersion !== undefined) head.push(`expect ${run.expectVersion}`);
+  head.push(`deadline ${run.deadlineMs / 1000} s`);
+  return `${paint(color, "bold", head.join("  "))}\n`;
+}
+
+/** One line per check and the summary. */
+export function formatResults(report: SmokeReport, color: boolean): string {
   const width = Math.max(...report.results.map((r) => r.name.length));
-  const head = [`smoke ${report.baseUrl}`];
-  if (report.expectVersion !== undefined) head.push(`expect ${report.expectVersion}`);
-  head.push(`deadline ${report.deadlineMs / 1000} s`);
-  const lines = [paint(color, "bold", head.join("  "))];
+  const lines: string[] = [];
   for (const r of report.results) lines.push(`${mark(r, color)} ${formatCheckLine(r, width)}`);
-  const summary = formatSummary(report);
-  lines.push(paint(color, report.ok ? "green" : "red", summary));
+  lines.push(paint(color, report.ok ? "green" : "red", formatSummary(report)));
   return `${lines.join("\n")}\n`;
+}
+
+export function formatHuman(report: SmokeReport, color: boolean): string {
+  return formatHead(report, color) + formatResults(report, color);
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -257,6 +269,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   const allSecrets = [...secrets, ...Object.values(parsed.plan.headers)];
+  if (!parsed.json) io.out(redact(formatHead(parsed.plan, io.color), allSecrets));
   let report: SmokeReport;
   try {
     report = await runSmoke(parsed.plan, io.loadUndici());
@@ -266,7 +279,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     );
     return 1;
   }
-  const text = parsed.json ? `${JSON.stringify(report, null, 2)}\n` : formatHuman(report, io.color);
+  const text = parsed.json
+    ? `${JSON.stringify(report, null, 2)}\n`
+    : formatResults(report, io.color);
   io.out(redact(text, allSecrets));
   return report.ok ? 0 : 1;
 }

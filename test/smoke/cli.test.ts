@@ -3,7 +3,7 @@
  * Exit codes 0/1/2, one line per check and a summary, usage errors in one line, no secret printed.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -178,6 +178,32 @@ describe("smoke CLI (as a process)", function () {
       /no response headers within 0\.3 s \(UND_ERR_HEADERS_TIMEOUT\), still failing at the deadline \(2\.5 s\)/,
     );
     assert.match(r.stdout, /\(deadline of 2\.50 s reached\)/);
+  });
+
+  it("says what it checks before the run, so a long run shows its target at once", async () => {
+    const silent = await startSilentServer();
+    servers.push(silent);
+    const [cmd, ...pre] = smokeCommand();
+    const child = spawn(
+      cmd as string,
+      [...pre, silent.url, "--deadline", "2", "--timeout", "0.3"],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: "1" },
+      },
+    );
+    const chunks: { at: number; text: string }[] = [];
+    child.stdout.on("data", (b: Buffer) => chunks.push({ at: Date.now(), text: b.toString() }));
+    const exitedAt = await new Promise<number>((resolve) =>
+      child.on("close", () => resolve(Date.now())),
+    );
+    assert.ok(chunks.length >= 2, JSON.stringify(chunks));
+    assert.equal(chunks[0]?.text, `smoke ${silent.url}  deadline 2 s\n`);
+    // The head came out while the checks were still waiting on the silent target.
+    assert.ok(
+      exitedAt - (chunks[0]?.at ?? exitedAt) > 1000,
+      JSON.stringify(chunks.map((c) => c.at)),
+    );
   });
 
   it("prints its usage with --help", async () => {
