@@ -7,10 +7,10 @@
  * matrix and the isolation matrix.
  *
  * Exit codes: 0 no mandatory violation; 1 a mandatory violation (or a cross-environment leak in
- * the isolation matrix); 2 bad input (an unreadable or invalid stack file, a bad argument), one
- * line per problem.
+ * the isolation matrix); 2 bad input (an unreadable or invalid stack file, a config the program
+ * refuses, a bad argument), one line per problem; 3 verify itself failed. With --json or
+ * --markdown, exit 2 and 3 put the problems on stdout too, so that a PR comment is never empty.
  */
-import * as fs from "node:fs";
 import { PROJECT } from "../model/config";
 import { ENVIRONMENTS, type EnvName, isEnvName } from "../model/environment";
 import { PARITY_EXCEPTIONS_KEY } from "../model/parity";
@@ -18,17 +18,27 @@ import { readStackConfig, type StackConfig, StackFileError } from "./stackConfig
 import { isolation, parityMatrix } from "./verify/matrix";
 import { analyzeRun, packConfig, stackContext, startPack } from "./verify/pack";
 import {
+  failureLines,
   isolationData,
+  renderFailureMarkdown,
   renderMarkdown,
   renderText,
   shortResource,
   skippedSecretChecks,
   type StackReport,
   type Violation,
+  type VerifyFailure,
   type VerifyReport,
 } from "./verify/report";
 import { projectTags, ROOT } from "./verify/project";
-import { configProblems, resolveSecrets, type StackSecrets } from "./verify/secrets";
+import {
+  configProblems,
+  type Passphrase,
+  passphraseFor,
+  redactSecrets,
+  resolveSecrets,
+  type StackSecrets,
+} from "./verify/secrets";
 // The program's modules (the SDK, @pulumi/kubernetes) load only after the pack has been started.
 import type { StackRun } from "./verify/stacks";
 
@@ -42,15 +52,28 @@ prints every violation, the parity matrix and the isolation matrix. No cluster, 
                  too: each is compared with the one below.
   --json         machine-readable output
   --markdown     output fit for a pull request comment
-  --help         this text
+  --help, -h     this text
 
-Secrets: with PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) set, the stack files'
-secure values are decrypted; otherwise stand-in values are used and the output says which
-equality checks were skipped.
+Secrets: each stack's secure values are decrypted with its passphrase, found as npm run promote
+finds it:
+  PULUMI_CONFIG_PASSPHRASE_<ENV>    passphrase of one stack, e.g. PULUMI_CONFIG_PASSPHRASE_PROD
+  PULUMI_CONFIG_PASSPHRASE[_FILE]   passphrase for the stacks without their own
+Without one, stand-in values are used and the output says that secret reuse was NOT checked. A
+secret key (dbPassword, smokeToken) with a plain value in a stack file is bad input.
 
-Exit codes: 0 no mandatory violation; 1 a mandatory violation; 2 bad input.`;
+Exit codes: 0 no mandatory violation; 1 a mandatory violation or an isolation leak; 2 bad input,
+one line per problem; 3 verify itself failed. With --json or --markdown, exit 2 and 3 print the
+problems on stdout too.`;
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  /** The output format the arguments asked for, when that much is clear. */
+  constructor(
+    problems: string[],
+    readonly format: Args["format"],
+  ) {
+    super(problems.join("\n"));
+  }
+}
 
 interface Args {
   stacks: EnvName[];
@@ -61,13 +84,16 @@ export function parseArgs(argv: readonly string[]): Args | "help" {
   const stacks: EnvName[] = [];
   let format: Args["format"] = "text";
   const problems: string[] = [];
+  let clash = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "--help" || a === "-h") return "help";
     if (a === "--json" || a === "--markdown") {
       const f = a === "--json" ? "json" : "markdown";
-      if (format !== "text" && format !== f)
-        problems.push("--json and --markdown exclude each other; give one");
+      if (format !== "text" && format !== f) {
+        if (!clash) problems.push("--json and --markdown exclude each other; give one");
+        clash = true;
+      }
       format = f;
     } else if (a === "--stack" || a.startsWith("--stack=")) {
       const name = a === "--stack" ? argv[++i] : a.slice("--stack=".length);
@@ -80,20 +106,24 @@ export function parseArgs(argv: readonly string[]): Args | "help" {
       else if (!stacks.includes(name)) stacks.push(name);
     } else problems.push(`${a}: unknown argument; see --help`);
   }
-  if (problems.length > 0) throw new UsageError(problems.join("\n"));
+  if (problems.length > 0) throw new UsageError(problems, clash ? "text" : format);
   return { stacks: stacks.length > 0 ? stacks : [...ENVIRONMENTS], format };
 }
 
-function passphrase(): string | undefined {
-  if (process.env.PULUMI_CONFIG_PASSPHRASE !== undefined)
-    return process.env.PULUMI_CONFIG_PASSPHRASE;
-  const file = process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
-  if (file === undefined || file === "") return undefined;
-  try {
-    return fs.readFileSync(file, "utf8").replace(/\r?\n$/, "");
-  } catch {
-    throw new StackFileError([`PULUMI_CONFIG_PASSPHRASE_FILE: cannot read ${file}`]);
-  }
+/** Each stack's passphrase (its own variable first, then the shared one); problems once each. */
+function passphrases(stacks: readonly EnvName[]): (Passphrase | undefined)[] {
+  const problems = new Set<string>();
+  const found = stacks.map((stack) => {
+    try {
+      return passphraseFor(stack);
+    } catch (err) {
+      if (!(err instanceof StackFileError)) throw err;
+      err.problems.forEach((p) => problems.add(p));
+      return undefined;
+    }
+  });
+  if (problems.size > 0) throw new StackFileError([...problems]);
+  return found;
 }
 
 const T0 = Date.now();
@@ -123,7 +153,7 @@ export async function verify(args: Args): Promise<VerifyReport> {
   const started = Date.now();
   const highest = Math.max(...args.stacks.map((s) => ENVIRONMENTS.indexOf(s)));
   const evaluate = ENVIRONMENTS.slice(0, highest + 1) as EnvName[];
-  const pass = passphrase();
+  const pass = passphrases(evaluate);
 
   // Read every stack file first: all problems at once, before anything slow starts.
   const problems: string[] = [];
@@ -139,7 +169,7 @@ export async function verify(args: Args): Promise<VerifyReport> {
   if (problems.length > 0) throw new StackFileError(problems);
   // Secrets (decrypted, or named stand-ins), then the config as the program would check it: a
   // config it refuses is bad input, reported before anything slow starts.
-  const secrets = configs.map((cfg) => resolveSecrets(cfg as StackConfig, pass));
+  const secrets = configs.map((cfg, i) => resolveSecrets(cfg as StackConfig, pass[i]));
   configs.forEach((cfg, i) => {
     const s = secrets[i] as StackSecrets;
     problems.push(
@@ -226,9 +256,26 @@ export async function verify(args: Args): Promise<VerifyReport> {
       skippedSecretChecks: skippedSecretChecks(reports),
       durationMs: Date.now() - started,
     };
+  } catch (err) {
+    // What failed did not write this message (the SDK, the pack, a child's stderr): whatever it
+    // says, no secret or stand-in it may hold reaches verify's output.
+    throw redactError(
+      err,
+      secrets.flatMap((s) => Object.values(s.values)),
+    );
   } finally {
     await packPromise.then((p) => p.close()).catch(() => undefined);
   }
+}
+
+function redactError(err: unknown, values: readonly string[]): unknown {
+  if (err instanceof StackFileError)
+    return new StackFileError(err.problems.map((p) => redactSecrets(p, values)));
+  if (err instanceof Error) {
+    err.message = redactSecrets(err.message, values);
+    return err;
+  }
+  return new Error(redactSecrets(String(err), values));
 }
 
 /** The stack's parity exceptions as its config holds them (JSON text from the stack file's YAML). */
@@ -242,15 +289,38 @@ function exceptionsOf(run: StackRun): unknown {
   }
 }
 
+/**
+ * Exit 2 or 3: the problems on stderr, one line each, as always; with --json or --markdown on
+ * stdout too, so that what reads stdout (the PR comment) says why there is no report.
+ */
+function failed(format: Args["format"], exitCode: 2 | 3, problems: string[]): 2 | 3 {
+  for (const p of problems) process.stderr.write(`${p}\n`);
+  const f: VerifyFailure = {
+    ok: false,
+    exitCode,
+    problems: exitCode === 3 ? problems.map((p) => p.replace(/^verify failed: /, "")) : problems,
+  };
+  if (format === "json") process.stdout.write(`${JSON.stringify(f, null, 2)}\n`);
+  else if (format === "markdown") process.stdout.write(renderFailureMarkdown(f));
+  return exitCode;
+}
+
+/** "verify failed: <first line>" and the useful lines after it: no colours, no stack frames. */
+export function internalFailure(err: unknown): string[] {
+  const message = err instanceof Error ? err.message : String(err);
+  const [first, ...rest] = failureLines(message);
+  return [
+    `verify failed: ${first ?? (err instanceof Error ? err.name : "unknown error")}`,
+    ...rest,
+  ];
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let args: Args | "help";
   try {
     args = parseArgs(argv);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n`);
-      return 2;
-    }
+    if (err instanceof UsageError) return failed(err.format, 2, err.message.split("\n"));
     throw err;
   }
   if (args === "help") {
@@ -265,13 +335,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     else process.stdout.write(renderText(report));
     return report.exitCode;
   } catch (err) {
-    if (err instanceof StackFileError) {
-      for (const p of err.problems) process.stderr.write(`${p}\n`);
-      return 2;
-    }
-    const e = err as Error;
-    process.stderr.write(`verify failed: ${e.message}\n`);
-    return 3;
+    if (err instanceof StackFileError) return failed(args.format, 2, err.problems);
+    return failed(args.format, 3, internalFailure(err));
   }
 }
 
@@ -279,7 +344,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      process.stderr.write(`verify failed: ${(err as Error).message}\n`);
+      for (const line of internalFailure(err)) process.stderr.write(`${line}\n`);
       process.exit(3);
     },
   );

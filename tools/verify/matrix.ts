@@ -7,8 +7,10 @@
 import { type EnvName } from "../../model/environment";
 import {
   compareParity,
+  compareSecrets,
   itemLabel,
   itemOrder,
+  itemReason,
   type ParityComparison,
   type ParityDocument,
   type ParityException,
@@ -18,6 +20,7 @@ import {
   PARITY_EXCEPTIONS_KEY,
   todayUtc,
 } from "../../model/parity";
+import { fingerprintSecrets, secretValuesOf } from "../../model/secrets";
 import { PROJECT } from "../../model/config";
 import {
   compileWorld,
@@ -73,9 +76,69 @@ export function stackExceptions(run: StackRun): {
 }
 
 /**
+ * A stack's own secret values, each once, named by where it is: its secret config (what its
+ * `parityBaseline` fingerprints: `config dbPassword`) and its Secret resources' values (what
+ * disallow-lower-environment-secrets reads: `Secret app-db/password`). The values stay here.
+ */
+function ownSecretValues(run: StackRun): { source: string; value: string }[] {
+  const sources = new Map<string, string[]>();
+  const add = (value: string, source: string) => {
+    if (value === "") return;
+    sources.set(value, [...(sources.get(value) ?? []), source]);
+  };
+  for (const [full, value] of Object.entries(run.secrets.values))
+    add(value, `config ${full.slice(full.indexOf(":") + 1)}`);
+  for (const r of run.resources) {
+    const name = metadataField(r.props, "name");
+    for (const v of secretValuesOf(r))
+      add(v.value, `Secret ${typeof name === "string" ? name : r.name}/${v.key}`);
+  }
+  return [...sources].map(([value, [first, ...rest]]) => ({
+    source: rest.length > 0 ? `${first} (also ${rest.join(", ")})` : (first as string),
+    value,
+  }));
+}
+
+/**
+ * The secretValues cell of a stack: its own secret values compared with every lower
+ * environment's fingerprints, as disallow-lower-environment-secrets compares them with every
+ * lower baseline (a prod that reuses dev's password is as wrong as one that reuses staging's).
+ * Counted the same way in every column: the stack's distinct secret values.
+ */
+export function secretValuesCell(run: StackRun, lowers: readonly ParityDocument[]): ParityCell {
+  const own = ownSecretValues(run);
+  const display = `${own.length} fingerprinted`;
+  const compared = lowers.filter((l) => l.secrets !== undefined);
+  if (compared.length === 0) return { display, status: "baseline" };
+  const results = compared.map((lower) => {
+    const params = (lower.secrets as NonNullable<ParityDocument["secrets"]>).params;
+    return {
+      lower: lower.environment,
+      c: compareSecrets(lower, { ...run.baseline, secrets: fingerprintSecrets(own, params) }),
+    };
+  });
+  const forbidden = results.filter((x) => x.c.status === "forbidden");
+  if (forbidden.length > 0)
+    return { display, status: "forbidden", reason: forbidden.map((x) => x.c.reason).join("; ") };
+  const unknown = results.filter((x) => x.c.status === "unknown");
+  if (unknown.length > 0)
+    return {
+      display,
+      status: "unknown",
+      reason: unknown.map((x) => `compared with ${x.lower}: ${x.c.reason}`).join("; "),
+    };
+  return {
+    display,
+    status: "allowed",
+    reason: `${itemReason("secretValues") ?? ""}; none is ${compared.map((l) => `${l.environment}'s`).join(" or ")}`,
+  };
+}
+
+/**
  * Each environment's side as the policy reads it from the resources, compared with the baseline of
- * the environment below under the stack's exceptions. `secretsChecked[env]` says whether the
- * secret values of env and the one below were real (decrypted or given), not stand-ins.
+ * the environment below under the stack's exceptions; its secret values with those of every
+ * environment below. `secretsChecked[env]` says whether the secret values of env and those below
+ * were real (decrypted or given), not stand-ins.
  */
 export function parityMatrix(
   runs: readonly StackRun[],
@@ -97,19 +160,14 @@ export function parityMatrix(
   runs.forEach((run, i) => {
     const lower: ParityDocument | undefined =
       i > 0 ? (runs[i - 1] as StackRun).baseline : undefined;
-    const current = parityFromResources(run.resources, {
-      environment: run.stack,
-      ...(lower?.secrets ? { fingerprint: lower.secrets.params } : {}),
-    }).document;
+    // Without fingerprints: the secretValues cell compares with every lower stack, below.
+    const current = parityFromResources(run.resources, { environment: run.stack }).document;
     if (lower === undefined) {
       for (const [id, e] of Object.entries(current.items)) {
         if (!id.endsWith(":*"))
           row(id, "").cells[run.stack] = { display: e.display, status: "baseline" };
       }
-      row("secretValues", "must-differ").cells[run.stack] = {
-        display: `${run.baseline.secrets?.values.length ?? 0} fingerprinted`,
-        status: "baseline",
-      };
+      row("secretValues", "must-differ").cells[run.stack] = secretValuesCell(run, []);
       return;
     }
     const { exceptions, errors } = stackExceptions(run);
@@ -120,13 +178,20 @@ export function parityMatrix(
       const r = row(c.id, c.kind);
       r.kind = c.kind;
       r.cells[run.stack] = cellOf(c);
-      if (c.id === "secretValues" && !secretsChecked[run.stack]) {
-        r.cells[run.stack] = {
-          display: c.current?.display ?? "",
-          status: "not checked",
-          reason: "stand-in secret values: equality with lower environments not checked",
-        };
-      }
+    }
+    const lowers = runs
+      .slice(0, i)
+      .map((x) => x.baseline)
+      .reverse();
+    if (lowers.some((l) => l.secrets !== undefined)) {
+      // Stand-ins are not compared (their fingerprints would prove nothing); they are counted.
+      row("secretValues", "must-differ").cells[run.stack] = secretsChecked[run.stack]
+        ? secretValuesCell(run, lowers)
+        : {
+            display: secretValuesCell(run, []).display,
+            status: "not checked",
+            reason: "stand-in secret values: equality with lower environments not checked",
+          };
     }
   });
   for (const r of rows.values()) {

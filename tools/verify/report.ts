@@ -4,6 +4,7 @@
  * never carry values), the parity matrix shows display strings of non-secret items and counts of
  * fingerprints, and secrets appear only as key names and states.
  */
+import { stripVTControlCharacters } from "node:util";
 import type { EnvName } from "../../model/environment";
 import type { ParityException } from "../../model/parity";
 import type { EnforcementLevel } from "../analyzer";
@@ -83,7 +84,14 @@ export function skippedSecretChecks(stacks: readonly StackReport[]): string[] {
       if (st.state !== "stand-in") continue;
       const e = byKey.get(st.key) ?? { envs: [], why: new Set<string>() };
       e.envs.push(s.stack);
-      e.why.add(st.why.replace(/Pulumi\.[a-z]+\.yaml/, "the stack file"));
+      e.why.add(
+        st.why
+          .replace(/Pulumi\.[a-z]+\.yaml/, "the stack file")
+          .replace(
+            /PULUMI_CONFIG_PASSPHRASE_(?!FILE\b)[A-Z0-9_]+/g,
+            "PULUMI_CONFIG_PASSPHRASE_<ENV>",
+          ),
+      );
       byKey.set(st.key, e);
     }
   }
@@ -91,6 +99,110 @@ export function skippedSecretChecks(stacks: readonly StackReport[]): string[] {
     ([key, e]) =>
       `${key} (${e.envs.join(", ")}): ${[...e.why].join("; ")}; stand-in values were used, so whether a lower environment's ${key} is reused was NOT checked`,
   );
+}
+
+/**
+ * Why the secret-reuse checks did not run, short, for the first line of a report: undefined when
+ * every secret was real (decrypted, or absent and optional).
+ */
+export function secretReuseCaveat(r: VerifyReport): string | undefined {
+  // From skippedSecretChecks, which covers every evaluated stack (those below a --stack too).
+  if (r.skippedSecretChecks.length === 0) return undefined;
+  const causes = new Set<string>();
+  for (const k of r.skippedSecretChecks) {
+    const before = causes.size;
+    if (/: not committed to /.test(k)) causes.add("no secret committed");
+    if (/: no passphrase/.test(k)) causes.add("no passphrase");
+    if (/incorrect passphrase/.test(k)) causes.add("wrong passphrase");
+    if (causes.size === before) causes.add("cannot decrypt");
+  }
+  return `secret reuse not checked (${[...causes].join(", ")})`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** "1 mandatory policy violation and 1 isolation leak": what makes the exit code 1. */
+export function failureSummary(r: VerifyReport): string {
+  const mandatory = r.violations.filter((v) => v.level === "mandatory").length;
+  const parts: string[] = [];
+  if (mandatory > 0) parts.push(plural(mandatory, "mandatory policy violation"));
+  if (r.isolation.leaks.length > 0) parts.push(plural(r.isolation.leaks.length, "isolation leak"));
+  return parts.join(" and ");
+}
+
+// ---------------------------------------------------------------------------------------------
+// When verify could not run (exit 2 or 3): the problems, also on stdout for --json and --markdown,
+// so that a PR comment says what went wrong instead of being empty.
+
+export interface VerifyFailure {
+  ok: false;
+  exitCode: 2 | 3;
+  problems: string[];
+}
+
+/**
+ * The useful lines of an error message for a report: no terminal escapes (a child's coloured
+ * stderr), no stack frames, no dump of the error's properties that follows them, no blank lines;
+ * at most `max` lines.
+ */
+export function failureLines(message: string, max = 20): string[] {
+  const out: string[] = [];
+  let inDump = false;
+  for (const raw of stripVTControlCharacters(message).split(/\r?\n/)) {
+    const line = raw.trimEnd();
+    if (inDump) {
+      if (line === "}") inDump = false;
+      continue;
+    }
+    if (/^\s+at /.test(line)) {
+      // Node prints an error's own properties after its last frame: "    at f (file:1:2) {".
+      if (line.endsWith("{")) inDump = true;
+      continue;
+    }
+    if (line.trim() === "") continue;
+    out.push(line);
+  }
+  if (out.length > max) return [...out.slice(0, max - 1), `… ${out.length - max + 1} more lines`];
+  return out;
+}
+
+/**
+ * Bad input (exit 2): one bullet per problem. verify's own failure (exit 3): its first line as the
+ * bullet, the lines after it (a child's output, say) verbatim in a code block under it.
+ */
+export function renderFailureMarkdown(f: VerifyFailure): string {
+  const [first, ...rest] = f.problems;
+  const fence = "~~~~";
+  const body =
+    f.exitCode === 2
+      ? [
+          "Bad input: fix these and run `npm run verify` again.",
+          "",
+          ...f.problems.map((p) => `- ${md(p)}`),
+        ]
+      : [
+          "verify itself failed:",
+          "",
+          `- ${md(first ?? "unknown error")}`,
+          ...(rest.length > 0
+            ? [
+                "",
+                `  ${fence}text`,
+                ...rest.map((l) => `  ${l.replace(/~{4,}/g, "~~~")}`),
+                `  ${fence}`,
+              ]
+            : []),
+        ];
+  const out = [
+    "### env-progression verify: ❌ verify could not run",
+    "",
+    ...body,
+    "",
+    `<sub>exit ${f.exitCode} · \`npm run verify -- --markdown\`</sub>`,
+  ];
+  return `${out.join("\n")}\n`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,10 +332,9 @@ export function renderText(r: VerifyReport): string {
   }
   for (const k of r.skippedSecretChecks) out.push(`  not checked: ${k}`);
   out.push("");
+  const caveat = secretReuseCaveat(r);
   out.push(
-    r.ok
-      ? `Result: no mandatory violation (exit 0), ${(r.durationMs / 1000).toFixed(1)} s`
-      : `Result: ${mandatory + r.isolation.leaks.length} mandatory violation(s) (exit 1), ${(r.durationMs / 1000).toFixed(1)} s`,
+    `Result: ${r.ok ? "no mandatory violation (exit 0)" : `${failureSummary(r)} (exit 1)`}${caveat ? `; ${caveat.replace("not checked", "NOT checked")}` : ""}, ${(r.durationMs / 1000).toFixed(1)} s`,
   );
   return `${out.join("\n")}\n`;
 }
@@ -231,8 +342,26 @@ export function renderText(r: VerifyReport): string {
 // ---------------------------------------------------------------------------------------------
 // Markdown (a PR comment).
 
-function md(s: string): string {
-  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+/**
+ * Text for a Markdown table cell or list item: GitHub would drop `<why>` as an unknown HTML tag,
+ * so `<`, `>` and `&` become entities; `|` would end the cell.
+ */
+export function md(s: string): string {
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\|/g, "\\|")
+    .replace(/\n/g, " ");
+}
+
+/**
+ * A code span: its text is literal (entities are not decoded there, and no HTML is parsed), so
+ * only `|` (for the table) and the backticks that would end it need care.
+ */
+function code(s: string): string {
+  const t = s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  return t.includes("`") ? `\`\` ${t} \`\`` : `\`${t}\``;
 }
 
 const MD_MARK: Record<string, string> = {
@@ -247,10 +376,9 @@ const MD_MARK: Record<string, string> = {
 
 export function renderMarkdown(r: VerifyReport): string {
   const out: string[] = [];
-  const mandatory =
-    r.violations.filter((v) => v.level === "mandatory").length + r.isolation.leaks.length;
+  const caveat = secretReuseCaveat(r);
   out.push(
-    `### env-progression verify: ${r.ok ? "✅ no mandatory violation" : `❌ ${mandatory} mandatory violation(s)`}`,
+    `### env-progression verify: ${r.ok ? "✅ no mandatory violation" : `❌ ${failureSummary(r)}`}${caveat ? ` — ⚠️ ${caveat}` : ""}`,
   );
   out.push("");
   out.push(
@@ -265,7 +393,7 @@ export function renderMarkdown(r: VerifyReport): string {
     out.push("| --- | --- | --- | --- | --- |");
     for (const v of r.violations)
       out.push(
-        `| ${v.level === "mandatory" ? "❌" : "⚠️"} | ${v.stack} | \`${v.policy}\` | ${md(v.resource)} | ${md(v.message)} |`,
+        `| ${v.level === "mandatory" ? "❌" : "⚠️"} | ${v.stack} | ${code(v.policy)} | ${md(v.resource)} | ${md(v.message)} |`,
       );
   }
   out.push("");
@@ -281,19 +409,19 @@ export function renderMarkdown(r: VerifyReport): string {
   for (const row of r.parity.rows) {
     const cells = r.parity.environments.map((e) => {
       const c = row.cells[e] as ParityCell;
-      let text = `${MD_MARK[c.status] ?? ""} \`${md(clip(c.display, 60))}\``.trim();
+      let text = `${MD_MARK[c.status] ?? ""} ${code(clip(c.display, 60))}`.trim();
       if (
         c.reason &&
         (c.status === "allowed" || c.status === "forbidden" || c.status === "not checked")
       ) {
         reasons.push(
-          `- **${row.id}** in ${e}: ${c.status === "forbidden" ? "**forbidden**" : c.status}: ${md(c.reason)}`,
+          `- **${md(row.id)}** in ${e}: ${c.status === "forbidden" ? "**forbidden**" : c.status}: ${md(c.reason)}`,
         );
         text += ` <sup>${reasons.length}</sup>`;
       }
       return text;
     });
-    out.push(`| ${md(row.label)} (\`${row.id}\`) | ${cells.join(" | ")} |`);
+    out.push(`| ${md(row.label)} (${code(row.id)}) | ${cells.join(" | ")} |`);
   }
   out.push("");
   if (reasons.length > 0) {
@@ -307,7 +435,7 @@ export function renderMarkdown(r: VerifyReport): string {
   const unused: ParityException[] = Object.values(r.parity.unusedExceptions).flat();
   for (const e of unused)
     out.push(
-      `> Exception for \`${e.item}\` (until ${e.expires}) matches no difference; remove it.`,
+      `> Exception for ${code(e.item)} (until ${md(e.expires)}) matches no difference; remove it.`,
     );
   out.push("#### Isolation matrix");
   out.push("");
