@@ -177,10 +177,12 @@ export async function verify(args: Args): Promise<VerifyReport> {
         (cfg as StackConfig).stack,
         { ...(cfg as StackConfig).values, ...s.values },
         Object.keys(s.values),
+        (cfg as StackConfig).sources,
       ),
     );
   });
-  if (problems.length > 0) throw new StackFileError(problems);
+  // A bad default in Pulumi.yaml is the same problem for every stack: say it once.
+  if (problems.length > 0) throw new StackFileError([...new Set(problems)]);
   const tags = projectTags();
 
   // The pack takes a second or more to start: start it first, once, and evaluate meanwhile. It

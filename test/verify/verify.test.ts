@@ -315,9 +315,9 @@ describe("npm run verify (as a process)", function () {
       lines[0],
       'Pulumi.prod.yaml: env-progression:replicas is "many"; expected a whole number from 0 to 1000.',
     );
-    assert.match(
-      lines[1] ?? "",
-      /^Pulumi\.prod\.yaml: env-progression:replicsa is not a .*key.*env-progression:replicas\?$/,
+    assert.equal(
+      lines[1],
+      "Pulumi.prod.yaml: env-progression:replicsa is not a key of this project; did you mean env-progression:replicas?",
     );
     // word for word what the program's own check (model/config.ts) says about this stack file
     const cfg = readStackConfig(dir, "prod");
@@ -325,6 +325,19 @@ describe("npm run verify (as a process)", function () {
       lines,
       configProblems("prod", cfg.values, []).filter((p) => !p.includes("dbPassword")),
     );
+  });
+
+  it("names Pulumi.yaml, once, for a bad project default every stack inherits", async () => {
+    const dir = tempRepo();
+    const file = path.join(dir, "Pulumi.yaml");
+    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    doc.config.containerPort = { type: "integer", default: "abc" };
+    fs.writeFileSync(file, toYaml(doc));
+    const r = await runVerify([], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    const lines = problems(r.stderr);
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0] ?? "", /^Pulumi\.yaml: env-progression:containerPort is "abc"; expected /);
   });
 
   it("exits 1 on a mandatory violation, and says which policy, where, and why", async () => {

@@ -156,7 +156,14 @@ export function configProblems(
   stack: string,
   values: Record<string, string>,
   secretKeys: Iterable<string>,
+  /** Which file each value came from (StackConfig.sources): a problem names the file to edit. */
+  sources?: Readonly<Record<string, string>>,
 ): string[] {
-  const result = parseConfig({ stack, values, secretKeys: new Set(secretKeys) });
+  const result = parseConfig({
+    stack,
+    values,
+    secretKeys: new Set(secretKeys),
+    ...(sources ? { sources } : {}),
+  });
   return result.ok ? [] : result.errors;
 }

@@ -92,7 +92,7 @@ export async function runStack(stack: string, opts: RunOptions = {}): Promise<St
   }
   const allValues = { ...plainConfig, ...secrets.values };
   const secretKeys = Object.keys(secrets.values);
-  const problems = configProblems(stack, allValues, secretKeys);
+  const problems = configProblems(stack, allValues, secretKeys, config.sources);
   if (problems.length > 0) throw new StackFileError(problems);
 
   const { value: evaluation, registrations } = await exclusive(() =>
@@ -126,7 +126,12 @@ export async function runStack(stack: string, opts: RunOptions = {}): Promise<St
     baseline = parsed.document;
     baselineSource = "stack output";
   } else {
-    const parsed = parseConfig({ stack, values: allValues, secretKeys: new Set(secretKeys) });
+    const parsed = parseConfig({
+      stack,
+      values: allValues,
+      secretKeys: new Set(secretKeys),
+      sources: config.sources,
+    });
     if (!parsed.ok) throw new StackFileError(parsed.errors);
     const short: Record<string, string | undefined> = {};
     for (const key of Object.keys(SECRET_KEYS)) short[key] = secrets.values[`${PROJECT}:${key}`];
