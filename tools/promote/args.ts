@@ -44,7 +44,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new UsageError(usageMessage(err));
+    throw new UsageError(
+      parseArgsProblem(err, {
+        missingValue: { "--to": `--to needs a value: one of ${ENVIRONMENTS.join(", ")}` },
+      }),
+    );
   }
   if (values.help) return { kind: "help" };
   const to = values.to ?? ENVIRONMENTS[ENVIRONMENTS.length - 1]!;
@@ -58,19 +62,25 @@ export function parseCommandLine(argv: readonly string[]): Command {
 }
 
 /** node:util's messages, shortened to the part a user needs (they end with a hint about `--`). */
-function usageMessage(err: unknown): string {
+/**
+ * node:util parseArgs's error as one short line (its messages end with a hint about `--`). `hints`
+ * word, for one command, a flag given without its value and an argument it does not take.
+ */
+export function parseArgsProblem(
+  err: unknown,
+  hints: { missingValue?: Record<string, string>; positional?: string } = {},
+): string {
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: string }).code;
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    const option = /'([^']+)'/.exec(message)?.[1];
-    return `unknown option ${option ?? message}`;
-  }
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${quoted ?? message}`;
   if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-    const arg = /'([^']+)'/.exec(message)?.[1];
-    return `unexpected argument ${arg ? `"${arg}"` : ""}`.trim();
+    const what = `unexpected argument${quoted ? ` "${quoted}"` : ""}`;
+    return hints.positional ? `${what}: ${hints.positional}` : what;
   }
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && message.includes("'--to")) {
-    return `--to needs a value: one of ${ENVIRONMENTS.join(", ")}`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    for (const [flag, text] of Object.entries(hints.missingValue ?? {}))
+      if (message.includes(`'${flag}`)) return text;
   }
   const firstLine = message.split("\n")[0] ?? message;
   return firstLine.split(". ")[0] ?? firstLine;

@@ -19,6 +19,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
 import { parseParityDocument } from "../../model/parity";
+import { parseArgsProblem } from "./args";
 import { EXIT, type PolicyPackConfig } from "./plan";
 
 export interface PolicyConfigFile {
@@ -94,27 +95,17 @@ export function parsePolicyConfigArgs(argv: readonly string[]): PolicyConfigComm
       allowPositionals: false,
     }));
   } catch (err) {
-    throw new UsageError(usageMessage(err));
+    throw new UsageError(
+      parseArgsProblem(err, {
+        positional: "the baseline of the stack below comes on stdin",
+        missingValue: { "--older": OLDER_NEEDS_A_VALUE },
+      }),
+    );
   }
   if (values.help) return { kind: "help" };
   const older = values.older ?? [];
   if (older.includes("")) throw new UsageError(OLDER_NEEDS_A_VALUE);
   return { kind: "run", older };
-}
-
-/** node:util's messages, shortened to the part a user needs (they end with a hint about `--`). */
-function usageMessage(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: string }).code;
-  const quoted = /'([^']+)'/.exec(message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${quoted ?? message}`;
-  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-    return `unexpected argument "${quoted ?? message}": the baseline of the stack below comes on stdin`;
-  }
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && message.includes("'--older"))
-    return OLDER_NEEDS_A_VALUE;
-  const firstLine = message.split("\n")[0] ?? message;
-  return firstLine.split(". ")[0] ?? firstLine;
 }
 
 function parseFrom(source: string, text: string): unknown {
