@@ -132,7 +132,7 @@ const RULES: readonly ItemRule[] = [
     prefix: "replicas",
     kind: "may-differ",
     label: () => "replicas",
-    reason: "scale is sized per environment (dev 1 pod, staging 3, prod 5 autoscaled up to 50)",
+    reason: "scale is sized per environment (each column shows its own)",
   },
   {
     prefix: "resources",
@@ -151,7 +151,7 @@ const RULES: readonly ItemRule[] = [
     kind: "may-differ",
     label: (d) => `network allowances (${d})`,
     reason:
-      "network allowances follow the environment: dev permissive, staging restricted, prod locked down",
+      "network allowances are set per environment; traffic between environments is checked apart (the isolation matrix and the network policies)",
   },
   {
     prefix: "secretValues",
