@@ -7,7 +7,7 @@
  */
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { USAGE, UsageError, parseCommandLine } from "./promote/args";
+import { USAGE, UsageError, parseCommandLine, runAsProcess } from "./promote/args";
 import { EXIT, environmentsUpTo, promote, type ExitCode } from "./promote/plan";
 import {
   PULUMI_INSTALL_HINT,
@@ -77,14 +77,4 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   return result.exitCode;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      fail(err instanceof Error ? err.message : String(err));
-      process.exitCode = EXIT.failed;
-    },
-  );
-}
+if (require.main === module) runAsProcess(main, fail);

@@ -1,7 +1,7 @@
 /** Command line of `npm run promote`. */
 import { parseArgs } from "node:util";
 import { ENVIRONMENTS, isEnvName } from "../../model/environment";
-import type { PromoteOptions } from "./plan";
+import { EXIT, type PromoteOptions } from "./plan";
 
 export const USAGE = `Usage: npm run promote -- [--to ${ENVIRONMENTS.join("|")}] [--preview] [--yes]
 
@@ -84,4 +84,23 @@ export function parseArgsProblem(
   }
   const firstLine = message.split("\n")[0] ?? message;
   return firstLine.split(". ")[0] ?? firstLine;
+}
+
+/**
+ * Runs a command's `main` as the process: its exit code, or, for what it did not expect, one line
+ * through `fail` (never a stack trace) and EXIT.failed.
+ */
+export function runAsProcess(
+  main: (argv: string[]) => Promise<number>,
+  fail: (message: string) => void,
+): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      fail(err instanceof Error ? err.message : String(err));
+      process.exitCode = EXIT.failed;
+    },
+  );
 }

@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
 import { parseParityDocument } from "../../model/parity";
-import { parseArgsProblem } from "./args";
+import { parseArgsProblem, runAsProcess } from "./args";
 import { EXIT, type PolicyPackConfig } from "./plan";
 
 export interface PolicyConfigFile {
@@ -184,14 +184,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return EXIT.ok;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      fail(err instanceof Error ? err.message : String(err));
-      process.exitCode = EXIT.failed;
-    },
-  );
-}
+if (require.main === module) runAsProcess(main, fail);
