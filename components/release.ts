@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
  * cache), where provenance is missing rather than the deploy failed.
  */
 export const RELEASE_COMMAND =
-  'c=$(git rev-parse --verify --quiet HEAD) || c=unknown; ' +
+  'c=$(git rev-parse --verify --quiet HEAD 2>/dev/null) || c=unknown; ' +
   'if [ "$c" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then c="$c-dirty"; fi; ' +
   'echo "$c"';
 
