@@ -26,19 +26,43 @@ function labels(sources: readonly Source[]): string {
   return [...new Set(sources.map((s) => `${s.env}'s ${s.source}`))].join(", ");
 }
 
-/**
- * The fix: a new value for this environment, set with the command that names the config key when
- * the baseline names one ("config smokeToken"); `<key>` when it does not.
- */
-export function fixFor(env: string, sources: readonly Source[]): string {
+/** `pulumi config set --secret <key> <new value> -s <env>` for each config key the sources name. */
+function setCommands(env: string, sources: readonly Source[]): string {
   const keys = new Set<string>();
   for (const { source } of sources) {
+    // A source that is not "config <key>" (another baseline's wording) never reaches a command.
     keys.add(/^config ([A-Za-z][A-Za-z0-9_-]{0,63})$/.exec(source)?.[1] ?? "<key>");
   }
-  const commands = [...keys].map((k) => `pulumi config set --secret ${k} <new value> -s ${env}`);
+  return [...keys].map((k) => `pulumi config set --secret ${k} <new value> -s ${env}`).join(" and ");
+}
+
+/**
+ * The fix for a value in a Secret or a secret input: a new value for this environment, set with
+ * the command that names the config key when the baseline names one ("config smokeToken").
+ */
+export function fixFor(env: string, sources: readonly Source[]): string {
   return (
-    `generate a new value for ${env} and set it with ${commands.join(" and ")}; ` +
+    `generate a new value for ${env} and set it with ${setCommands(env, sources)}; ` +
     `rotate the lower environment's value if it was ever shown`
+  );
+}
+
+/**
+ * The fix for a lower secret copied into plain text: whatever put it there (a DB URL pasted into
+ * an env var, a version key), it comes out; a secret the stack needs gets its own value through a
+ * Secret; and the lower value, now in this stack's state in plain text, is rotated where it lives.
+ */
+export function plainTextFix(env: string, where: string, sources: readonly Source[]): string {
+  const lowers = [...new Set(sources.map((s) => s.env))].map((e) =>
+    setCommands(
+      e,
+      sources.filter((s) => s.env === e),
+    ),
+  );
+  return (
+    `take it out of ${where}; a secret that ${env} needs reaches it through a Secret of this stack, ` +
+    `with a value of its own (${setCommands(env, sources)}); and rotate the lower value, which ` +
+    `is exposed now (${lowers.join(" and ")})`
   );
 }
 
@@ -112,7 +136,7 @@ export function disallowLowerEnvironmentSecrets(
             ? message(
                 `${r.name}: ${site.where} contains a value that a lower environment uses as a secret (${labels(sources)})`,
                 `a lower environment's secret, and in plain text at that: visible in state, diffs and logs`,
-                `${fixFor(env, sources)}, and pass it through a Secret of this stack`,
+                plainTextFix(env, site.where, sources),
               )
             : // Another provider's input: the smoke test's dynamic provider keeps its header values
               // secret and stores only an HMAC of them, and no Kubernetes Secret can feed it, so

@@ -15,7 +15,7 @@ import { PROJECT } from "../model/config";
 import { ENVIRONMENTS, type EnvName, isEnvName } from "../model/environment";
 import { PARITY_EXCEPTIONS_KEY } from "../model/parity";
 import { readStackConfig, type StackConfig, StackFileError } from "./stackConfig";
-import { isolation, parityMatrix } from "./verify/matrix";
+import { isolation, parityMatrix, withPlainTextSecretFindings } from "./verify/matrix";
 import { analyzeRun, packConfig, stackContext, startPack } from "./verify/pack";
 import {
   failureLines,
@@ -242,10 +242,10 @@ export async function verify(args: Args): Promise<VerifyReport> {
         (r?.secrets.statuses ?? []).some((s) => s.state === "stand-in");
       checked[run.stack] = !standIn(run) && !runs.slice(0, i).some((r) => standIn(r));
     });
-    const parity = parityMatrix(runs, checked);
-    const iso = isolation(runs);
     const reported = reports.filter((r) => args.stacks.includes(r.stack));
     const violations = reported.flatMap((r) => r.violations);
+    const parity = withPlainTextSecretFindings(parityMatrix(runs, checked), violations);
+    const iso = isolation(runs);
     const mandatory = violations.filter((v) => v.level === "mandatory").length + iso.leaks.length;
     return {
       ok: mandatory === 0,
@@ -334,7 +334,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     progress(`done in ${(report.durationMs / 1000).toFixed(1)} s`);
     if (args.format === "json") process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else if (args.format === "markdown") process.stdout.write(renderMarkdown(report));
-    else process.stdout.write(renderText(report));
+    else
+      process.stdout.write(
+        renderText(
+          report,
+          process.stdout.isTTY && process.stdout.columns >= 60 ? process.stdout.columns : undefined,
+        ),
+      );
     return report.exitCode;
   } catch (err) {
     if (err instanceof StackFileError) return failed(args.format, 2, err.problems);

@@ -369,7 +369,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       const m = r.mandatory.find((d) => d.policyName === "disallow-lower-environment-secrets");
       assert.match(
         m?.message ?? "",
-        /env DB_URL of container app contains a value that a lower environment uses as a secret \(staging's config dbPassword\): a lower environment's secret, and in plain text at that: visible in state, diffs and logs\. Fix: generate a new value for prod and set it with pulumi config set --secret dbPassword <new value> -s prod; rotate the lower environment's value if it was ever shown, and pass it through a Secret of this stack\.$/,
+        /env DB_URL of container app contains a value that a lower environment uses as a secret \(staging's config dbPassword\): a lower environment's secret, and in plain text at that: visible in state, diffs and logs\. Fix: take it out of env DB_URL of container app; a secret that prod needs reaches it through a Secret of this stack, with a value of its own \(pulumi config set --secret dbPassword <new value> -s prod\); and rotate the lower value, which is exposed now \(pulumi config set --secret dbPassword <new value> -s staging\)\.$/,
       );
     });
 

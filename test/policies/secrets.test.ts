@@ -21,7 +21,7 @@ import {
   sensitiveAssignments,
   stableFingerprintParams,
 } from "../../model/secrets";
-import { fixFor } from "../../policies/disallow-lower-environment-secrets";
+import { fixFor, plainTextFix } from "../../policies/disallow-lower-environment-secrets";
 import { canarySecrets } from "../../tools/evaluate";
 import { FINGERPRINT, realRun } from "./support";
 
@@ -261,6 +261,19 @@ describe("disallow-lower-environment-secrets: the fix names the config key", () 
     assert.equal(
       fixFor("prod", [{ env: "dev", source: "config db password; rm -rf /" }]),
       `generate a new value for prod and set it with ${set("<key>")}; ${rotate}`,
+    );
+  });
+
+  it("for plain text: take it out, a Secret with this stack's own value, rotate each lower value where it lives", () => {
+    assert.equal(
+      plainTextFix("prod", "env DB_URL of container app", [
+        { env: "dev", source: "config dbPassword" },
+        { env: "staging", source: "config dbPassword" },
+      ]),
+      "take it out of env DB_URL of container app; a secret that prod needs reaches it through a Secret of this stack, " +
+        "with a value of its own (pulumi config set --secret dbPassword <new value> -s prod); and rotate the lower value, " +
+        "which is exposed now (pulumi config set --secret dbPassword <new value> -s dev and " +
+        "pulumi config set --secret dbPassword <new value> -s staging)",
     );
   });
 });

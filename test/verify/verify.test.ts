@@ -18,6 +18,7 @@ import {
   renderFailureMarkdown,
   renderMarkdown,
   renderText,
+  wrap,
   skippedSecretChecks,
   type VerifyReport,
 } from "../../tools/verify/report";
@@ -357,7 +358,7 @@ describe("npm run verify (as a process)", function () {
       r.stdout,
       /✗ \[mandatory\] prod {2}enforce-environment-parity {2}ConfigMap prod-app-flags/,
     );
-    assert.match(r.stdout, /flag:checkout-v2 +on +(= )?on +✗ off \[\d+\]/);
+    assert.match(r.stdout, /flag:checkout-v2 +on += +✗ off \[\d+\]/);
     assert.match(
       r.stdout,
       /flag:checkout-v2 in prod: FORBIDDEN: it differs between staging and prod/,
@@ -577,6 +578,59 @@ describe("npm run verify (as a process)", function () {
     );
     assert.equal(cellOf(report, "secretValues", "prod")?.status, "forbidden");
     assertNoCanary(r, [...Object.values(values), ...Object.values(pass)]);
+  });
+
+  it("marks a lower secret copied into plain text in the matrix too, naming where, never the value", async () => {
+    const dir = tempRepo();
+    const passphrase = "plain copy passphrase 7c";
+    const values = { dev: "verifycanarydev0a9d", staging: "verify-canary-staging-e31f" };
+    encryptStacks(dir, {
+      dev: { passphrase, secrets: { dbPassword: values.dev } },
+      staging: { passphrase, secrets: { dbPassword: values.staging } },
+    });
+    // staging's own password is its own, but its release version is dev's password: it lands in
+    // the APP_VERSION env var and an annotation, in plain text
+    editStack(dir, "staging", (d) => {
+      (d.config as Record<string, unknown>)["env-progression:version"] = values.dev;
+    });
+    const r = await runVerify(["--json", "--stack", "staging"], {
+      cwd: dir,
+      env: { ...NO_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE: passphrase },
+    });
+    assert.equal(r.code, 1, r.stderr);
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    const lower = report.violations.filter((v) => v.policy === "disallow-lower-environment-secrets");
+    assert.ok(lower.length > 0, JSON.stringify(report.violations));
+    assert.ok(lower.every((v) => v.stack === "staging" && /dev's config dbPassword/.test(v.message)));
+    const cell = cellOf(report, "secretValues", "staging");
+    assert.equal(cell?.status, "forbidden", JSON.stringify(cell));
+    assert.match(cell?.display ?? "", /^1 fingerprinted, \d+ in plain text$/);
+    assert.match(
+      cell?.reason ?? "",
+      /^a lower environment's secret is copied into plain text in .*Deployment.* \(disallow-lower-environment-secrets\)$/,
+    );
+    assertNoCanary(r, Object.values(values));
+  });
+
+  it("fits the text report to the width: = for a value equal to its left, values cut, notes wrapped", () => {
+    const base = JSON.parse(json.stdout) as VerifyReport;
+    const narrow = renderText(base, 100).split("\n");
+    for (const line of narrow.filter((l) => !l.startsWith("Result:")))
+      assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
+    // equal to the value on its left: the marker alone
+    assert.ok(narrow.some((l) => /^ {2}flag:checkout-v2 +on += +=$/.test(l)), narrow.join("\n"));
+    // a difference keeps its marker and note number; its value is cut short with …
+    const image = narrow.find((l) => l.startsWith("  image:app ")) ?? "";
+    assert.match(image, /^ {2}image:app +node:24-alpine +≈ node:24-a\S*… \[1\] +=$/);
+    // a note longer than the width continues under its own text
+    const note = narrow.findIndex((l) => l.startsWith("  [1] image:app in staging: allowed:"));
+    assert.ok(note > 0 && /^ {6}\S/.test(narrow[note + 1] ?? ""), narrow.slice(note, note + 2).join("\n"));
+    // a wide terminal shows the values whole
+    const wide = renderText(base, 200);
+    assert.match(wide, /≈ node:24-alpine@sha256:[0-9a-f]{12}… \[1\]/);
+    assert.match(wide, /\n {2}\[1\] image:app in staging: allowed: dev may use a tag; the repository and tag match and staging pins the digest\n/);
+    assert.deepEqual(wrap("a  b ccc dd", 6, "> ", "  "), ["> a  b", "  ccc", "  dd"]);
+    assert.deepEqual(wrap("averyveryverylongword x", 6), ["averyveryverylongword", "x"]);
   });
 
   it("renders the report: the secret-reuse caveat, the result's two counts, Markdown escapes", () => {

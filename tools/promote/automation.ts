@@ -4,9 +4,11 @@
  * Pulumi.yaml's), the local policy pack, and the policy config written to a temp file per
  * operation.
  *
- * Proven only where the pulumi CLI and a cluster exist: test/e2e/promote.test.ts and the e2e
- * workflow. Everything it decides (what failed, and in which step) is in ./failure.ts, which is
- * tested here.
+ * What it asks of the CLI (commands, flags, the policy config file, each stack's variables) and how
+ * it reads the answers (engine events, outputs, config) are tested against a recording stand-in
+ * `pulumi`: test/pipeline/automation.test.ts. Against the real CLI and a cluster it runs only where
+ * they exist: test/e2e/promote.test.ts and the e2e workflow. What it decides (what failed, in which
+ * step) is in ./failure.ts.
  */
 import {
   LocalWorkspace,
@@ -14,11 +16,11 @@ import {
   type OpMap,
   type Stack,
 } from "@pulumi/pulumi/automation";
-import type { EnvName } from "../../model/environment";
+import { ENVIRONMENTS, type EnvName } from "../../model/environment";
 import { classifyFailure, cleanMessage, lastErrorLine, urnName } from "./failure";
 import type { OperationOptions, OperationResult, StackRunner } from "./plan";
 import { writePolicyConfigFile } from "./policy-config";
-import { stackVariables, type Environ } from "./setup";
+import { envSuffix, stackVariables, type Environ } from "./setup";
 
 export interface AutomationRunnerOptions {
   /** The project directory: Pulumi.yaml and the Pulumi.<env>.yaml stack files. */
@@ -44,7 +46,7 @@ export class AutomationRunner implements StackRunner {
     try {
       stack = await LocalWorkspace.createOrSelectStack(
         { stackName: env, workDir },
-        { workDir, envVars: stackVariables(env, environ ?? process.env) },
+        { workDir, envVars: cliVariables(env, environ ?? process.env) },
       );
     } catch (err) {
       // The Automation API's CommandError dumps code, stdout, stderr and the error again: keep
@@ -107,7 +109,9 @@ export class AutomationRunner implements StackRunner {
     try {
       return (await (await this.stack(env)).getConfig(key)).value;
     } catch (err) {
-      if (err instanceof Error && /not found/i.test(err.message)) return undefined;
+      // The CLI's words for an unset key; any other error (a backend's "not found") is one.
+      if (err instanceof Error && /configuration key '[^']*' not found/.test(err.message))
+        return undefined;
       throw err;
     }
   }
@@ -119,6 +123,25 @@ export class AutomationRunner implements StackRunner {
   async removeConfig(env: EnvName, key: string): Promise<void> {
     await (await this.stack(env)).removeConfig(key);
   }
+}
+
+/**
+ * The variables of one stack's pulumi processes, on top of this process's, which they inherit
+ * whole (execa's extendEnv) and pass on to the stack's program and its providers: blank every
+ * stack's `PULUMI_CONFIG_PASSPHRASE_<ENV>` and `KUBECONFIG_<ENV>` found there, so that dev's
+ * program never holds prod's passphrase. The stack's own are already in `stackVariables`.
+ */
+function cliVariables(env: EnvName, environ: Environ): Record<string, string> {
+  const hidden: Record<string, string> = {};
+  for (const other of ENVIRONMENTS) {
+    for (const name of [
+      `PULUMI_CONFIG_PASSPHRASE_${envSuffix(other)}`,
+      `KUBECONFIG_${envSuffix(other)}`,
+    ]) {
+      if (process.env[name] !== undefined) hidden[name] = "";
+    }
+  }
+  return { ...hidden, ...stackVariables(env, environ) };
 }
 
 const PREVIEW_WORDS: Partial<Record<keyof OpMap, string>> = {

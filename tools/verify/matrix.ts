@@ -203,6 +203,47 @@ export function parityMatrix(
   return { environments, rows: sorted, unusedExceptions, exceptionErrors };
 }
 
+/** The policy whose findings the secretValues row takes in: see withPlainTextSecretFindings. */
+const LOWER_SECRETS_POLICY = "disallow-lower-environment-secrets";
+
+/**
+ * The secretValues row compares each stack's own secrets (config, Secrets) with the lower ones. A
+ * lower environment's secret copied into plain text (an env value, a ConfigMap, an annotation, a
+ * command) is found only by disallow-lower-environment-secrets, which reads every plain string:
+ * its findings on Kubernetes resources other than Secrets mark the cell forbidden too, so that the
+ * matrix agrees with the violation list. The reason names resources, never a value.
+ */
+export function withPlainTextSecretFindings(
+  matrix: ParityMatrix,
+  violations: readonly { stack: string; policy: string; urn: string; resource: string }[],
+): ParityMatrix {
+  const row = matrix.rows.find((r) => r.id === "secretValues");
+  if (row === undefined) return matrix;
+  for (const env of matrix.environments) {
+    const where = [
+      ...new Set(
+        violations
+          .filter((v) => v.stack === env && v.policy === LOWER_SECRETS_POLICY)
+          .filter((v) => {
+            // The type is the URN's last `$` segment (the ones before name its parents).
+            const type = (v.urn.split("::")[2] ?? "").split("$").pop() ?? "";
+            return type.startsWith("kubernetes:") && kindOf(type) !== "Secret";
+          })
+          .map((v) => v.resource),
+      ),
+    ];
+    const cell = row.cells[env];
+    if (where.length === 0 || cell === undefined) continue;
+    const plain = `a lower environment's secret is copied into plain text in ${where.join(", ")} (${LOWER_SECRETS_POLICY})`;
+    row.cells[env] = {
+      display: `${cell.display}, ${where.length} in plain text`,
+      status: "forbidden",
+      reason: cell.status === "forbidden" && cell.reason ? `${cell.reason}; ${plain}` : plain,
+    };
+  }
+  return matrix;
+}
+
 function cellOf(c: ParityComparison): ParityCell {
   return {
     display: c.current?.display ?? "–",

@@ -219,7 +219,7 @@ const MARK: Record<string, string> = {
 };
 
 function clip(s: string, n: number): string {
-  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+  return s.length <= n ? s : `${s.slice(0, Math.max(0, n - 1))}…`;
 }
 
 function table(rows: string[][]): string[] {
@@ -232,13 +232,81 @@ function table(rows: string[][]): string[] {
   );
 }
 
+/**
+ * Words of `text` in lines of at most `width` characters (a longer word gets a line of its own);
+ * the first line starts with `first`, the others with `rest`.
+ */
+export function wrap(text: string, width: number, first = "", rest = first): string[] {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  // Split on each space: a double space (the violation header's separator) stays double.
+  for (const word of text.split(" ")) {
+    if (!empty && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = rest;
+      empty = true;
+    }
+    line += empty ? word : ` ${word}`;
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** A matrix cell: the marker and the note number stay; only the value is shortened. */
+interface Cell {
+  mark: string;
+  value: string;
+  note: string;
+}
+
+const cellText = (c: Cell, width = Infinity): string => {
+  const fixed = (c.mark ? c.mark.length + 1 : 0) + (c.note ? c.note.length + 1 : 0);
+  const value = clip(c.value, Math.max(1, width - fixed));
+  return [c.mark, value, c.note].filter((x) => x !== "").join(" ");
+};
+
+/**
+ * The parity table in `width` columns: the first column (the item) as it is, the widest of the
+ * others shortened first, to no less than `min`; a value cut short ends in "…".
+ */
+function fitTable(header: string[], rows: [string, ...Cell[]][], width: number, min = 14): string[] {
+  const n = header.length;
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (i === 0 ? (r[0] as string) : cellText(r[i] as Cell)).length)),
+  );
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (n - 1);
+  while (total() > width) {
+    let widest = -1;
+    for (let i = 1; i < n; i++)
+      if ((widths[i] as number) > min && (widest < 0 || (widths[i] as number) > (widths[widest] as number)))
+        widest = i;
+    if (widest < 0) break;
+    widths[widest] = (widths[widest] as number) - 1;
+  }
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [
+    line(header),
+    ...rows.map(([item, ...cells]) => line([item, ...cells.map((c, i) => cellText(c, widths[i + 1]))])),
+  ];
+}
+
 interface Note {
   n: number;
   text: string;
 }
 
+/**
+ * The cells of the parity matrix. A value equal to the one on its left is shown as "=" alone; a
+ * difference shows its value and the number of its note (allowed or forbidden, and why).
+ */
 function parityNotes(): {
-  cell: (row: string, env: string, c: ParityCell) => string;
+  cell: (row: string, env: string, c: ParityCell) => Cell;
   notes: Note[];
 } {
   const notes: Note[] = [];
@@ -254,19 +322,27 @@ function parityNotes(): {
         const n = notes.length + 1;
         const word = c.status === "forbidden" ? "FORBIDDEN" : c.status;
         notes.push({ n, text: `${row} in ${env}: ${word}: ${c.reason ?? ""}` });
-        return `${MARK[c.status]} ${clip(c.display, 40)} [${n}]`;
+        return { mark: MARK[c.status] ?? "", value: c.display, note: `[${n}]` };
       }
-      return `${MARK[c.status] ?? ""} ${clip(c.display, 44)}`.trim();
+      if (c.status === "equal") return { mark: "=", value: "", note: "" };
+      return { mark: MARK[c.status] ?? "", value: c.display, note: "" };
     },
   };
 }
 
-export function renderText(r: VerifyReport): string {
+/** How wide the text report may be: the terminal's width, else 100 columns. */
+export const DEFAULT_TEXT_WIDTH = 100;
+
+export function renderText(r: VerifyReport, width = DEFAULT_TEXT_WIDTH): string {
   const out: string[] = [];
+  /** A paragraph: its first line starts with `first`, the rest with `rest`. */
+  const say = (text: string, first = "", rest = first) => out.push(...wrap(text, width, first, rest));
   out.push(`env-progression verify: ${r.environments.join(" → ")}`);
   for (const s of r.stacks) {
-    out.push(
-      `  ${s.stack}: ${s.resources} resources${s.comparedWith ? `, compared with ${s.comparedWith.environment}'s parityBaseline (${s.comparedWith.baseline})` : ", the lowest environment"}`,
+    say(
+      `${s.stack}: ${s.resources} resources${s.comparedWith ? `, compared with ${s.comparedWith.environment}'s parityBaseline (${s.comparedWith.baseline})` : ", the lowest environment"}`,
+      "  ",
+      "    ",
     );
   }
   out.push("");
@@ -274,34 +350,40 @@ export function renderText(r: VerifyReport): string {
   out.push(`Violations: ${mandatory} mandatory, ${r.violations.length - mandatory} other`);
   if (r.violations.length === 0) out.push("  none");
   for (const v of r.violations) {
-    out.push(
-      `  ${v.level === "mandatory" ? "✗" : "!"} [${v.level}] ${v.stack}  ${v.policy}  ${v.resource}`,
+    say(
+      `${v.level === "mandatory" ? "✗" : "!"} [${v.level}] ${v.stack}  ${v.policy}  ${v.resource}`,
+      "  ",
+      "      ",
     );
-    out.push(`      ${v.message}`);
+    say(v.message, "      ");
   }
   out.push("");
-  out.push(
-    "Parity matrix (each environment compared with the one below; = same, ≈ allowed difference, ✗ forbidden, ? unknown, – not checked)",
+  say("Parity matrix: each environment compared with the one on its left.");
+  say(
+    "= same, ≈ allowed difference, ✗ forbidden, ? unknown, – not checked; [n] is the note below; --json has every value in full.",
+    "  ",
   );
   const { cell, notes } = parityNotes();
-  const rows: string[][] = [["item", ...r.parity.environments]];
-  for (const row of r.parity.rows)
-    rows.push([
-      row.id,
-      ...r.parity.environments.map((e) => cell(row.id, e, row.cells[e] as ParityCell)),
-    ]);
-  out.push(...table(rows).map((l) => `  ${l}`));
-  for (const n of notes) out.push(`  [${n.n}] ${n.text}`);
+  const rows: [string, ...Cell[]][] = r.parity.rows.map((row) => [
+    row.id,
+    ...r.parity.environments.map((e) => cell(row.id, e, row.cells[e] as ParityCell)),
+  ]);
+  out.push(
+    ...fitTable(["item", ...r.parity.environments], rows, width - 2).map((l) => `  ${l}`),
+  );
+  for (const n of notes) say(n.text, `  [${n.n}] `, " ".repeat(`  [${n.n}] `.length));
   for (const [env, errs] of Object.entries(r.parity.exceptionErrors))
-    for (const e of errs) out.push(`  ${env}: invalid exception: ${e}`);
+    for (const e of errs) say(`${env}: invalid exception: ${e}`, "  ", "    ");
   for (const [env, ex] of Object.entries(r.parity.unusedExceptions))
     for (const e of ex)
-      out.push(
-        `  ${env}: exception for ${e.item} (until ${e.expires}) matches no difference; remove it`,
+      say(
+        `${env}: exception for ${e.item} (until ${e.expires}) matches no difference; remove it`,
+        "  ",
+        "    ",
       );
   out.push("");
-  out.push(
-    "Isolation matrix (can a pod of the row's environment open a connection to a pod of the column's; from all stacks' NetworkPolicies)",
+  say(
+    "Isolation matrix: can a pod of the row's environment open a connection to a pod of the column's? From all stacks' NetworkPolicies.",
   );
   const envs = r.isolation.environments;
   const iso: string[][] = [
@@ -318,21 +400,26 @@ export function renderText(r: VerifyReport): string {
   }
   out.push(...table(iso).map((l) => `  ${l}`));
   const cross = envs.length * (envs.length - 1);
-  out.push(
-    `  cross-environment: ${cross - r.isolation.leaks.length}/${cross} directions denied; inside each environment: ${envs.length - r.isolation.brokenInside.length}/${envs.length} allowed`,
+  say(
+    `cross-environment: ${cross - r.isolation.leaks.length}/${cross} directions denied; inside each environment: ${envs.length - r.isolation.brokenInside.length}/${envs.length} allowed`,
+    "  ",
+    "    ",
   );
-  for (const l of r.isolation.leaks) out.push(`  ✗ ${l.from} → ${l.to}: ${l.reason}`);
-  for (const e of r.isolation.brokenInside) out.push(`  ! pods of ${e} cannot reach each other`);
+  for (const l of r.isolation.leaks) say(`✗ ${l.from} → ${l.to}: ${l.reason}`, "  ", "    ");
+  for (const e of r.isolation.brokenInside) say(`! pods of ${e} cannot reach each other`, "  ");
   out.push("");
   out.push("Secrets");
   for (const s of r.stacks) {
-    out.push(
-      `  ${s.stack}: ${s.secrets.map((st) => `${st.key} ${st.state}${st.state === "stand-in" ? ` (${st.why})` : ""}`).join("; ") || "given by the caller"}`,
+    say(
+      `${s.stack}: ${s.secrets.map((st) => `${st.key} ${st.state}${st.state === "stand-in" ? ` (${st.why})` : ""}`).join("; ") || "given by the caller"}`,
+      "  ",
+      "    ",
     );
   }
-  for (const k of r.skippedSecretChecks) out.push(`  not checked: ${k}`);
+  for (const k of r.skippedSecretChecks) say(`not checked: ${k}`, "  ", "    ");
   out.push("");
   const caveat = secretReuseCaveat(r);
+  // One line, however long: what a CI log is searched for.
   out.push(
     `Result: ${r.ok ? "no mandatory violation (exit 0)" : `${failureSummary(r)} (exit 1)`}${caveat ? `; ${caveat.replace("not checked", "NOT checked")}` : ""}, ${(r.durationMs / 1000).toFixed(1)} s`,
   );
