@@ -38,7 +38,7 @@ import {
 } from "./cluster";
 import { brokenReleaseFromEnv, buildBrokenRelease, cannotBuild } from "./brokenRelease";
 import { hostsNotOnThisMachine, smokeHosts } from "./hosts";
-import { notReady, requireCluster } from "./prerequisites";
+import { notReady, projectNamespaces, requireCluster } from "./prerequisites";
 import { REPO, createProject, runPromote, type E2eProject } from "./workspace";
 
 describe("e2e: promotion, isolation and rollback on a real cluster", function () {
@@ -51,7 +51,7 @@ describe("e2e: promotion, isolation and rollback on a real cluster", function ()
   const namespaces: Partial<Record<EnvName, string>> = {};
 
   before(async function () {
-    context = requireCluster(this);
+    context = requireCluster(this, projectNamespaces(REPO));
     if (context.startsWith("kind-")) {
       const hosts = [...new Set(Object.values(smokeHosts(REPO)))];
       const elsewhere = await hostsNotOnThisMachine(hosts);

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import {
   checkPrerequisites,
+  projectNamespaces,
   type CommandResult,
   type PrerequisiteProbes,
 } from "../e2e/prerequisites";
@@ -15,6 +16,8 @@ function machine(opts: {
   onPath?: string[];
   context?: string | { error: string };
   readyz?: CommandResult;
+  /** What `kubectl get namespaces -o name` answers. */
+  namespaces?: CommandResult;
   environ?: Record<string, string>;
 }): PrerequisiteProbes & { commands: string[] } {
   const commands: string[] = [];
@@ -31,6 +34,14 @@ function machine(opts: {
           ? { status: 0, stdout: `${ctx}\n`, stderr: "" }
           : { status: 1, stdout: "", stderr: `${ctx.error}\n` };
       }
+      if (args.includes("namespaces"))
+        return (
+          opts.namespaces ?? {
+            status: 0,
+            stdout: "namespace/default\nnamespace/kube-system\nnamespace/ingress-nginx\n",
+            stderr: "",
+          }
+        );
       return opts.readyz ?? { status: 0, stdout: "ok", stderr: "" };
     },
   };
@@ -97,6 +108,60 @@ describe("e2e prerequisites: run, or say exactly why not", () => {
       ready: false,
       reasons: [
         'the cluster of context "kind-env-progression" does not answer (The connection to the server 127.0.0.1:6443 was refused)',
+      ],
+    });
+  });
+});
+
+describe("e2e prerequisites: a cluster that already runs this project", () => {
+  const REPO = path.resolve(__dirname, "../..");
+  const OURS = ["app-dev", "app-staging", "app-prod"];
+
+  it("knows the namespaces the suite's copy deploys: <appName>-<stack>, from the stack files", () => {
+    assert.deepEqual(projectNamespaces(REPO), OURS);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "e2e-ns-"));
+    try {
+      writeFileSync(path.join(dir, "Pulumi.yaml"), readFileSync(path.join(REPO, "Pulumi.yaml")));
+      for (const env of ["dev", "staging", "prod"])
+        writeFileSync(
+          path.join(dir, `Pulumi.${env}.yaml`),
+          env === "prod" ? "config:\n  env-progression:appName: shop\n" : "config: {}\n",
+        );
+      assert.deepEqual(projectNamespaces(dir), ["app-dev", "app-staging", "shop-prod"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs on a cluster without them", () => {
+    const m = machine({});
+    assert.deepEqual(checkPrerequisites(m, OURS), { ready: true, context: "kind-env-progression" });
+    assert.ok(m.commands.includes("kubectl --context kind-env-progression get namespaces -o name"));
+  });
+
+  it("stops, naming them, where the project is already deployed (the kind walkthrough's cluster)", () => {
+    const r = checkPrerequisites(
+      machine({
+        namespaces: { status: 0, stdout: "namespace/default\nnamespace/app-dev\nnamespace/app-prod\n", stderr: "" },
+      }),
+      OURS,
+    );
+    assert.equal(r.ready, false);
+    assert.match(
+      !r.ready ? (r.reasons[0] ?? "") : "",
+      /^the cluster of context "kind-env-progression" already has namespace app-dev, app-prod, which the suite's copy of the project deploys and then destroys .*docs\/deploy\.md, step 9.*E2E_KUBE_CONTEXT.*E2E=0$/,
+    );
+  });
+
+  it("stops when it cannot list the namespaces, with kubectl's words", () => {
+    const r = checkPrerequisites(
+      machine({ namespaces: { status: 1, stdout: "", stderr: "Error from server (Forbidden): namespaces is forbidden\n" } }),
+      OURS,
+    );
+    assert.deepEqual(r, {
+      ready: false,
+      reasons: [
+        'could not list the namespaces of context "kind-env-progression" (Error from server (Forbidden): namespaces is forbidden)',
       ],
     });
   });

