@@ -106,7 +106,7 @@ export function checkPrerequisites(
           `the cluster of context "${context}" already has namespace ${taken.join(", ")}, which the ` +
             `suite's copy of the project deploys and then destroys (a deployment of this project?); ` +
             `run it where this project is not deployed: tear that deployment down first ` +
-            `(docs/deploy.md, step 9), or use another cluster (E2E_KUBE_CONTEXT); or set E2E=0`,
+            `(docs/deploy.md, step 9), or switch to another disposable cluster's context; or set E2E=0`,
         );
       }
     }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { policyPackConfig } from "../../model/baseline";
+import type { EnvName } from "../../model/environment";
 import { CONFIG_KEYS, EXIT, promote, type PromoteOptions } from "../../tools/promote/plan";
 import {
   FakeRunner,
@@ -523,10 +524,8 @@ describe("promote --preview", () => {
     const result = await run(runner, reporter, { preview: true, yes: false });
     assert.equal(result.exitCode, EXIT.ok);
     assert.deepEqual(runner.operations(), ["preview dev", "preview staging", "preview prod"]);
-    assert.deepEqual(
-      runner.calls.filter((c) => c.op === "setConfig" || c.op === "removeConfig" || c.op === "up"),
-      [],
-    );
+    assert.deepEqual(runner.calls.filter((c) => c.op === "up"), []);
+    assert.deepEqual(runner.config, stackFiles());
     const previews = runner.calls.filter((c) => c.op === "preview");
     assert.deepEqual(previews[0]?.opts, {});
     assert.deepEqual(
@@ -554,12 +553,72 @@ describe("promote --preview", () => {
     assert.match(reporter.of("done")[0]?.summary ?? "", /failed for dev \(policy\)/);
   });
 
+  it("previews prod as a deploy runs it: with the release staging verified, then puts its file back", async () => {
+    // Release 1.3.0 has reached staging; prod's stack file still names 1.2.0's digest.
+    const state = deployedState();
+    const release = { version: "1.3.0", image: STAGING_IMAGE, commit: "n3w" };
+    state.staging = {
+      release,
+      verifiedRelease: release,
+      parityBaseline: { from: "staging", image: STAGING_IMAGE },
+    };
+    const { runner, reporter } = setup(state);
+    const seen: Partial<Record<EnvName, { image?: string; version?: string }>> = {};
+    runner.failPreview = (env, named) => {
+      seen[env] = named;
+      return undefined;
+    };
+    const result = await run(runner, reporter, { preview: true });
+    assert.equal(result.exitCode, EXIT.ok);
+    // With its own file's image, prod's preview would fail parity against staging's 1.3.0.
+    assert.notEqual(stackFiles().prod[CONFIG_KEYS.image], STAGING_IMAGE);
+    assert.deepEqual(seen.prod, { image: STAGING_IMAGE, version: "1.3.0" });
+    assert.match(
+      reporter.of("step").find((e) => e.step === "promotion")?.detail ?? "",
+      /^previewing 1\.3\.0 .*, as verified in staging$/,
+    );
+    assert.deepEqual(runner.config, stackFiles());
+    assert.deepEqual(runner.calls.filter((c) => c.op === "up"), []);
+  });
+
+  it("puts prod's stack file back after a failed prod preview", async () => {
+    const { runner, reporter } = setup();
+    runner.failPreview = (env) =>
+      env === "prod" ? { step: "policy", reason: "enforce-environment-parity: …" } : undefined;
+    const result = await run(runner, reporter, { preview: true });
+    assert.equal(result.exitCode, EXIT.failed);
+    assert.deepEqual(runner.config, stackFiles());
+  });
+
+  it("previews prod with its own file's image, and says so, when staging verified nothing yet", async () => {
+    const state = deployedState();
+    delete state.staging.verifiedRelease;
+    const { runner, reporter } = setup(state);
+    const seen: Partial<Record<EnvName, string | undefined>> = {};
+    runner.failPreview = (env, release) => {
+      seen[env] = release.image;
+      return undefined;
+    };
+    const result = await run(runner, reporter, { preview: true });
+    assert.equal(result.exitCode, EXIT.ok);
+    assert.equal(seen.prod, stackFiles().prod[CONFIG_KEYS.image]);
+    assert.deepEqual(
+      reporter.of("warning").map((w) => `${w.env}: ${w.message}`),
+      [
+        "prod: staging exports no verifiedRelease (was it ever deployed?): previewing prod with the image in its own stack file",
+      ],
+    );
+    assert.deepEqual(runner.calls.filter((c) => c.op === "setConfig"), []);
+  });
+
   it("previews without a baseline when the stack below was never deployed, and warns", async () => {
     const { runner, reporter } = setup({});
     const result = await run(runner, reporter, { preview: true });
     assert.equal(result.exitCode, EXIT.ok);
     const warnings = reporter.of("warning").map((w) => `${w.env}: ${w.message}`);
-    assert.equal(warnings.length, 2);
+    // staging and prod have no baseline; prod has no verified release from staging to preview
+    assert.equal(warnings.length, 3, warnings.join("\n"));
+    assert.match(warnings[2] ?? "", /^prod: staging exports no verifiedRelease .*its own stack file$/);
     assert.match(
       warnings[0] ?? "",
       /^staging: dev exports no parityBaseline .* no parity baseline to compare with$/,

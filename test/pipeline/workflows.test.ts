@@ -103,6 +103,8 @@ function runStep(step: Step, env: Record<string, string>) {
     writeFileSync(output, "");
     const githubEnv = path.join(temp, "github-env");
     writeFileSync(githubEnv, "");
+    const summary = path.join(temp, "step-summary");
+    writeFileSync(summary, "");
     const npx = `npx() {
   [[ "$1 $2" == "ts-node --transpile-only" ]] || { echo "unexpected: npx $*" >&2; return 127; }
   shift 2
@@ -120,6 +122,7 @@ function runStep(step: Step, env: Record<string, string>) {
           RUNNER_TEMP: temp,
           GITHUB_OUTPUT: output,
           GITHUB_ENV: githubEnv,
+          GITHUB_STEP_SUMMARY: summary,
           ...env,
         },
       },
@@ -142,6 +145,7 @@ function runStep(step: Step, env: Record<string, string>) {
       config,
       kubeconfig,
       kubeconfigMode,
+      summary: readFileSync(summary, "utf8"),
       githubOutput: readFileSync(output, "utf8").replaceAll(temp, "$RUNNER_TEMP"),
     };
   } finally {
@@ -448,6 +452,71 @@ describe("workflows: pull requests", () => {
       stagingOnly.stdout,
       /^::warning::no parityBaseline from dev .*not checked against dev.s secret values$/m,
     );
+  });
+});
+
+describe("workflows: prod's preview runs what a deploy would run", () => {
+  const { jobs } = workflow("pr.yml");
+  const IMAGE = `ghcr.io/acme/app@sha256:${"c".repeat(64)}`;
+  let bin: string;
+  let calls: string;
+  before(() => {
+    // A stand-in pulumi: records its arguments; `stack output` answers $STUB_OUTPUT, exit $STUB_STATUS.
+    bin = mkdtempSync(path.join(os.tmpdir(), "workflow-pulumi-"));
+    calls = path.join(bin, "calls");
+    writeFileSync(
+      path.join(bin, "pulumi"),
+      `#!/bin/sh\necho "$*" >> "${calls}"\nif [ "$1 $2" = "stack output" ]; then printf '%s' "$STUB_OUTPUT"; exit "\${STUB_STATUS:-0}"; fi\n`,
+      { mode: 0o755 },
+    );
+  });
+  after(() => rmSync(bin, { recursive: true, force: true }));
+  const withStub = (env: Record<string, string>) => ({
+    PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+    ...env,
+  });
+  const recorded = () => readFileSync(calls, "utf8").trimEnd().split("\n");
+  beforeEach(() => writeFileSync(calls, ""));
+
+  it("the staging preview job hands on the release staging verified, or warns that there is none", () => {
+    const job = jobs["preview-staging"]!;
+    assert.equal(job.outputs?.image, "${{ steps.verified.outputs.image }}");
+    assert.equal(job.outputs?.version, "${{ steps.verified.outputs.version }}");
+    const step = (job.steps ?? []).find((s) => s.id === "verified")!;
+    const release = { version: "1.3.0", commit: "abc", image: IMAGE };
+    const found = runStep(step, withStub({ STUB_OUTPUT: JSON.stringify(release) }));
+    assert.equal(found.status, 0, found.stderr);
+    assert.equal(found.githubOutput, `image=${IMAGE}\nversion=1.3.0\n`);
+    assert.deepEqual(recorded(), ["stack output verifiedRelease --json --stack staging"]);
+
+    const none = runStep(step, withStub({ STUB_OUTPUT: "", STUB_STATUS: "255" }));
+    assert.equal(none.status, 0, none.stderr);
+    assert.equal(none.githubOutput, "");
+    assert.match(none.stdout, /^::warning::staging exports no verifiedRelease yet/m);
+  });
+
+  it("the prod preview job pins prod to it before previewing, and refuses one without a digest", () => {
+    const steps = jobs["preview-prod"]!.steps ?? [];
+    const pin = steps.find((s) => s.name === "Pin prod to the release staging verified")!;
+    assert.equal(pin.if, "needs.preview-staging.outputs.image != ''");
+    assert.equal(pin.env?.IMAGE, "${{ needs.preview-staging.outputs.image }}");
+    assert.equal(pin.env?.VERSION, "${{ needs.preview-staging.outputs.version }}");
+    assert.ok(steps.indexOf(pin) < steps.indexOf(pulumiSteps(jobs["preview-prod"]!, "preview")[0]!));
+
+    const pinned = runStep(pin, withStub({ IMAGE, VERSION: "1.3.0" }));
+    assert.equal(pinned.status, 0, pinned.stdout + pinned.stderr);
+    assert.deepEqual(recorded(), [
+      "stack select --create prod",
+      `config set env-progression:image ${IMAGE}`,
+      "config set env-progression:version 1.3.0",
+    ]);
+    assert.equal(pinned.summary, `prod previewed with staging's verified release 1.3.0 (${IMAGE})\n`);
+
+    writeFileSync(calls, "");
+    const tag = runStep(pin, withStub({ IMAGE: "ghcr.io/acme/app:1.3.0", VERSION: "1.3.0" }));
+    assert.equal(tag.status, 1);
+    assert.match(tag.stdout, /^::error::staging verified 'ghcr\.io\/acme\/app:1\.3\.0' .*digests only$/m);
+    assert.equal(readFileSync(calls, "utf8"), "");
   });
 });
 

@@ -285,10 +285,39 @@ class Promotion {
     return older;
   }
 
+  /**
+   * A preview changes nothing. Prod is previewed as a deploy would run it, with the release staging
+   * verified (its stack file is put back afterwards): previewed with its own file's image, every
+   * prod preview after a release would fail parity against staging's newer one.
+   */
   private async previewOnly(env: EnvName): Promise<void> {
     const policyConfig = await this.baseline(env);
-    await this.previewStack(env, policyConfig);
+    const pinned = env === GATED_ENV ? await this.pinForPreview(env) : undefined;
+    try {
+      await this.previewStack(env, policyConfig);
+    } finally {
+      if (pinned) await this.restore(env, pinned.snapshot);
+    }
     this.completed.push(env);
+  }
+
+  /** pinToVerifiedBelow for a preview: without a verified release below, a warning, not a stop. */
+  private async pinForPreview(
+    env: EnvName,
+  ): Promise<{ release: Release; snapshot: ConfigSnapshot } | undefined> {
+    const below = environmentBelow(env)!;
+    const verified = await this.guard(env, "promotion", async () =>
+      parseRelease((await this.deps.runner.outputs(below))[OUTPUTS.verifiedRelease]),
+    );
+    if (!verified) {
+      this.emit({
+        kind: "warning",
+        env,
+        message: `${below} exports no ${OUTPUTS.verifiedRelease} (was it ever deployed?): previewing ${env} with the image in its own stack file`,
+      });
+      return undefined;
+    }
+    return this.pinToVerifiedBelow(env);
   }
 
   private async deploy(env: EnvName): Promise<void> {
@@ -354,7 +383,8 @@ class Promotion {
       const snapshot = await this.snapshot(env);
       await runner.setConfig(env, CONFIG_KEYS.image, verified.image);
       await runner.setConfig(env, CONFIG_KEYS.version, verified.version);
-      this.ok(env, "promotion", `deploying ${describeRelease(verified)}, as verified in ${below}`);
+      const doing = this.options.preview ? "previewing" : "deploying";
+      this.ok(env, "promotion", `${doing} ${describeRelease(verified)}, as verified in ${below}`);
       return { release: verified, snapshot };
     });
   }
