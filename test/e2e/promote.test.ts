@@ -3,7 +3,8 @@
  *
  * What it proves, in order (each test needs the ones before it):
  *   1. the cluster enforces NetworkPolicy at all (a control, so that 3 cannot pass vacuously);
- *   2. `npm run promote -- --to prod --yes` deploys dev → staging → prod through the Automation
+ *   2. promote (`tools/promote.ts --to prod --yes`, with Node and ts-node as `npm run promote`
+ *      runs it) deploys dev → staging → prod through the Automation
  *      API with the policy pack and baselines, and each stack's smoke tests verify its release;
  *      prod runs exactly the image staging verified;
  *   3. isolation: a pod in dev cannot reach prod's workload and a pod in prod cannot reach dev's,

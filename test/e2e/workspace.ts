@@ -204,7 +204,10 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** `npm run promote -- <args>` in the copy, streamed to this process's output as it goes. */
+/**
+ * promote in the copy (`tools/promote.ts <args>` with this Node and ts-node, as `npm run promote`
+ * runs it), streamed to this process's output as it goes.
+ */
 export function runPromote(project: E2eProject, args: string[]): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(

@@ -442,7 +442,12 @@ describe("npm run promote (as a process)", function () {
     assert.equal(lines.length, 1, run.stderr);
     assert.match(
       lines[0] ?? "",
-      /^promote: the pulumi CLI is not on PATH; install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`/,
+      new RegExp(
+        "^promote: the pulumi CLI is not on PATH; install it with `curl -fsSL https://get\\.pulumi\\.com \\| sh -s -- --version " +
+          // the SDK's version, as docs/deploy.md installs it
+          (require("@pulumi/pulumi/package.json") as { version: string }).version.replaceAll(".", "\\.") +
+          "` \\(the version of @pulumi/pulumi in package\\.json\\)",
+      ),
     );
     assert.equal(run.stdout, "");
   });

@@ -11,8 +11,9 @@ import type { EnvName } from "../../model/environment";
 
 export type Environ = Readonly<Record<string, string | undefined>>;
 
-export const PULUMI_INSTALL_HINT =
-  "install it with `curl -fsSL https://get.pulumi.com | sh` (or `brew install pulumi/tap/pulumi`), open a new shell, and run again";
+/** The CLI to install: the version of the SDK this project pins (docs/deploy.md says the same). */
+const SDK_VERSION = (require("@pulumi/pulumi/package.json") as { version: string }).version;
+export const PULUMI_INSTALL_HINT = `install it with \`curl -fsSL https://get.pulumi.com | sh -s -- --version ${SDK_VERSION}\` (the version of @pulumi/pulumi in package.json), open a new shell, and run again`;
 
 /** The first executable called `name` on PATH, like `command -v`. */
 export function findOnPath(name: string, environ: Environ = process.env): string | undefined {
