@@ -517,6 +517,16 @@ describe("promote: prod deploys exactly what staging verified", () => {
   });
 });
 
+/** What each environment's stack file named (image, version) when it was previewed. */
+function namedAtPreview(runner: FakeRunner) {
+  const seen: Partial<Record<EnvName, { image?: string; version?: string }>> = {};
+  runner.failPreview = (env, named) => {
+    seen[env] = named;
+    return undefined;
+  };
+  return seen;
+}
+
 describe("promote --preview", () => {
   it("previews every stack with the policies and baselines and changes nothing", async () => {
     const { runner, reporter } = setup();
@@ -563,11 +573,7 @@ describe("promote --preview", () => {
       parityBaseline: { from: "staging", image: STAGING_IMAGE },
     };
     const { runner, reporter } = setup(state);
-    const seen: Partial<Record<EnvName, { image?: string; version?: string }>> = {};
-    runner.failPreview = (env, named) => {
-      seen[env] = named;
-      return undefined;
-    };
+    const seen = namedAtPreview(runner);
     const result = await run(runner, reporter, { preview: true });
     assert.equal(result.exitCode, EXIT.ok);
     // With its own file's image, prod's preview would fail parity against staging's 1.3.0.
@@ -594,14 +600,10 @@ describe("promote --preview", () => {
     const state = deployedState();
     delete state.staging.verifiedRelease;
     const { runner, reporter } = setup(state);
-    const seen: Partial<Record<EnvName, string | undefined>> = {};
-    runner.failPreview = (env, release) => {
-      seen[env] = release.image;
-      return undefined;
-    };
+    const seen = namedAtPreview(runner);
     const result = await run(runner, reporter, { preview: true });
     assert.equal(result.exitCode, EXIT.ok);
-    assert.equal(seen.prod, stackFiles().prod[CONFIG_KEYS.image]);
+    assert.equal(seen.prod?.image, stackFiles().prod[CONFIG_KEYS.image]);
     assert.deepEqual(
       reporter.of("warning").map((w) => `${w.env}: ${w.message}`),
       [

@@ -39,6 +39,7 @@ import {
   metadataField,
   podSpecOf,
   UNKNOWN,
+  urnType,
 } from "../../model/resources";
 import { environmentNamespaces, toNetworkPolicy } from "../../policies/lib/network";
 import type { StackRun } from "./stacks";
@@ -225,8 +226,7 @@ export function withPlainTextSecretFindings(
         violations
           .filter((v) => v.stack === env && v.policy === LOWER_SECRETS_POLICY)
           .filter((v) => {
-            // The type is the URN's last `$` segment (the ones before name its parents).
-            const type = (v.urn.split("::")[2] ?? "").split("$").pop() ?? "";
+            const type = urnType(v.urn);
             return type.startsWith("kubernetes:") && kindOf(type) !== "Secret";
           })
           .map((v) => v.resource),

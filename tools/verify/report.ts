@@ -7,6 +7,7 @@
 import { stripVTControlCharacters } from "node:util";
 import type { EnvName } from "../../model/environment";
 import type { ParityException } from "../../model/parity";
+import { urnType } from "../../model/resources";
 import type { EnforcementLevel } from "../analyzer";
 import type { IsolationResult, ParityCell, ParityMatrix } from "./matrix";
 import type { SecretStatus } from "./stacks";
@@ -50,10 +51,9 @@ export interface VerifyReport {
 
 export function shortResource(urn: string): string {
   if (!urn.startsWith("urn:")) return urn;
-  const parts = urn.split("::");
-  const type = (parts[2] ?? "").split("$").pop() ?? "";
+  const type = urnType(urn);
   const kind = type.slice(type.lastIndexOf(":") + 1);
-  return `${kind} ${parts[3] ?? ""}`.trim();
+  return `${kind} ${urn.split("::")[3] ?? ""}`.trim();
 }
 
 export function isolationData(r: IsolationResult): VerifyReport["isolation"] {
