@@ -70,7 +70,9 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   const { AutomationRunner } = await import("./promote/automation");
   const runner = new AutomationRunner({
     workDir: REPO_ROOT,
-    policyPack: path.join(REPO_ROOT, "policies"),
+    // The released CLI runs the pack folder itself; the engine built here runs it through an
+    // executable launcher (docs/engine.md), which npm run local and the engine suites name here.
+    policyPack: process.env.ENV_PROGRESSION_POLICY_PACK || path.join(REPO_ROOT, "policies"),
     onProgress: (env, message) => reporter.event({ kind: "progress", env, message }),
   });
   const result = await promote(options, { runner, reporter, approver: new TerminalApprover() });

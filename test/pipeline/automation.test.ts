@@ -10,7 +10,7 @@
  * test/e2e/promote.test.ts runs the real CLI.
  *
  * Engine events reach the Automation API the way the CLI sends them: to its gRPC Events service
- * (`--event-log tcp://…`) for a CLI newer than 3.205.0, like the 3.270.0 docs/deploy.md installs,
+ * (`--event-log tcp://…`) for a CLI newer than 3.205.0, like the 3.276.0 docs/deploy.md installs,
  * and as JSON lines in an `--event-log` file for an older one.
  */
 import assert from "node:assert/strict";
@@ -28,7 +28,7 @@ const POLICIES = path.join(REPO, "policies");
 /** The generated gRPC code the Automation API serves engine events with. */
 const PROTO = path.dirname(require.resolve("@pulumi/pulumi/proto/events_grpc_pb.js"));
 /** The CLI version docs/deploy.md installs (events over gRPC), and the last one writing a file. */
-const CLI_VERSION = "v3.270.0";
+const CLI_VERSION = "v3.276.0";
 const FILE_EVENT_LOG_VERSION = "v3.205.0";
 
 // Canaries, set in this process's environment as a user sets them for `npm run promote` (which

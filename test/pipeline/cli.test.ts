@@ -458,7 +458,7 @@ describe("npm run promote (as a process)", function () {
       // A pulumi whose backend is broken: it knows its version, and fails everything else.
       writeFileSync(
         path.join(bin, "pulumi"),
-        '#!/bin/sh\n[ "$1" = version ] && { echo v3.270.0; exit 0; }\n' +
+        '#!/bin/sh\n[ "$1" = version ] && { echo v3.276.0; exit 0; }\n' +
           "echo 'error: failed to load checkpoint: the backend is broken' >&2\nexit 255\n",
         { mode: 0o755 },
       );

@@ -41,7 +41,9 @@ describe("tools/analyzer: the engine's side of the Analyzer protocol", () => {
     );
     assert.equal(ns?.parent, byName.get("prod-ns")?.urn);
     assert.equal(byName.get("prod")?.parent, `${P}pulumi:pulumi:Stack::env-progression-prod`);
-    assert.equal(ns?.provider?.urn, `${P}pulumi:providers:kubernetes::default_4_34_2`);
+    // The SDK names its default provider after the plugin version its package declares.
+    const k8sVersion = (require("@pulumi/kubernetes/package.json") as { version: string }).version;
+    assert.equal(ns?.provider?.urn, `${P}pulumi:providers:kubernetes::default_${k8sVersion.replace(/\./g, "_")}`);
     assert.equal(byName.get("prod-ns")?.provider, undefined, "components have no provider");
     assert.deepEqual(byName.get("prod-migration-job")?.options.customTimeouts, {
       create: 900,

@@ -21,6 +21,7 @@ Environment:
   PULUMI_CONFIG_PASSPHRASE_<ENV>    passphrase of one stack, e.g. PULUMI_CONFIG_PASSPHRASE_PROD
   PULUMI_CONFIG_PASSPHRASE[_FILE]   passphrase for the stacks without their own
   KUBECONFIG_<ENV>                  kubeconfig of one environment (default: the current kube context)
+  ENV_PROGRESSION_POLICY_PACK       what --policy-pack names (default: the policies folder)
 
 Exit codes: 0 done, 1 a step failed, 2 bad usage, 3 a prerequisite is missing, 4 prod not approved.`;
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Stops the local control plane that cluster:up started, and removes its state dir.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: npm run cluster:down [-- --help]
+
+Stops every process npm run cluster:up started (kwok, kube-scheduler, kube-controller-manager,
+kube-apiserver, etcd: TERM, then KILL after 5 seconds), checks that none is left, and removes
+the state dir with everything in it (certificates, etcd data, logs, kubeconfig). Nothing runs
+and nothing is left afterwards. When no cluster runs it says so and exits 0.
+
+  --help       show this help
+
+Environment:
+  ENV_PROGRESSION_CLUSTER_DIR   the state dir (default: $ENV_PROGRESSION_CACHE/cluster)
+  ENV_PROGRESSION_CACHE         the engine cache (default: $XDG_CACHE_HOME/env-progression,
+                                else ~/.cache/env-progression)
+
+Exit codes: 0 stopped or nothing to stop, 2 bad usage or a state dir this script did not make,
+4 a process could not be stopped (its pid is printed) or the state dir could not be removed.
+EOF
+}
+
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  "") ;;
+  *) echo "cluster:down: unknown argument '$1'; it takes only --help" >&2; exit 2 ;;
+esac
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tools/cluster/lib.sh
+. "$here/lib.sh"
+
+if [ ! -e "$CLUSTER_DIR" ]; then
+  echo "cluster:down: no cluster runs (no state dir at $CLUSTER_DIR); nothing to do"
+  exit 0
+fi
+if [ ! -f "$CLUSTER_DIR/.env-progression-cluster" ] && [ -n "$(ls -A "$CLUSTER_DIR" 2>/dev/null)" ]; then
+  echo "cluster:down: $CLUSTER_DIR is not a state dir cluster:up made (no .env-progression-cluster in it); leaving it alone" >&2
+  exit 2
+fi
+
+# The same lock as cluster:up, so that a down never races an up half-way through.
+exec 9<"$(dirname "$CLUSTER_DIR")"
+flock 9
+
+t0=$EPOCHREALTIME
+if cluster_any_alive; then
+  cluster_stop_all || {
+    echo "cluster:down: the processes above are still running; the state dir $CLUSTER_DIR is kept" >&2
+    exit 4
+  }
+else
+  echo "cluster:down: no process of the cluster was running; removing its state dir"
+fi
+
+# Check again, from the pid files, that nothing of ours survived before removing them.
+if cluster_any_alive; then
+  echo "cluster:down: a cluster process is still alive after stopping; the state dir $CLUSTER_DIR is kept" >&2
+  exit 4
+fi
+rm -rf "$CLUSTER_DIR" || {
+  echo "cluster:down: could not remove $CLUSTER_DIR" >&2
+  exit 4
+}
+echo "cluster:down: stopped and removed $CLUSTER_DIR in $(elapsed_since "$t0")s"
