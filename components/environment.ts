@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentConfig } from "../model/config";
 import type { Release } from "../model/environment";
@@ -151,6 +152,11 @@ export class Environment extends pulumi.ComponentResource {
         requestTimeoutSeconds: c.smokeRequestTimeoutSeconds,
         deadlineSeconds: c.smokeDeadlineSeconds,
         trigger: c.smokeTrigger,
+        // The release is version, commit and image: an image alone changes what runs without
+        // changing the version the checks expect, and must be checked before it is "verified".
+        rollout: workload.deployment.spec.template.apply(
+          (t) => createHash("sha256").update(JSON.stringify(t)).digest("hex"),
+        ),
       },
       { parent: this, dependsOn: [workload.deployment, workload.ingress] },
     );

@@ -25,6 +25,11 @@ export interface SmokeTestArgs {
   deadlineSeconds?: number;
   /** Any change re-runs the checks. */
   trigger?: pulumi.Input<string>;
+  /**
+   * What the workload runs (a fingerprint of its pod template): a new rollout re-runs the checks,
+   * even when the version it reports is the same (a new image of one version).
+   */
+  rollout?: pulumi.Input<string>;
   /** The checks to run. Default: the smoke contract (docs/smoke.md). */
   checks?: CheckSpec[];
 }
@@ -47,6 +52,7 @@ interface SmokeRunInputs {
   requestTimeoutMs: number;
   deadlineMs: number;
   trigger?: string;
+  rollout?: string;
 }
 
 /**
@@ -57,6 +63,7 @@ interface SmokeRunOutputs {
   baseUrl: string;
   expectVersion?: string;
   trigger?: string;
+  rollout?: string;
   settingsFingerprint: string;
   headersSalt: string;
   headersFingerprint: string;
@@ -124,6 +131,7 @@ async function verify(inputs: SmokeRunInputs, undici: UndiciApi): Promise<SmokeR
     baseUrl: inputs.baseUrl,
     ...(inputs.expectVersion === undefined ? {} : { expectVersion: inputs.expectVersion }),
     ...(inputs.trigger === undefined ? {} : { trigger: inputs.trigger }),
+    ...(inputs.rollout === undefined ? {} : { rollout: inputs.rollout }),
     settingsFingerprint: settingsOf(inputs),
     headersSalt: salt,
     headersFingerprint: headersFingerprint(salt, plan.headers),
@@ -167,6 +175,7 @@ const smokeProvider: pulumi.dynamic.ResourceProvider<SmokeRunInputs, SmokeRunOut
       news.baseUrl !== olds.baseUrl ||
       (news.expectVersion ?? "") !== (olds.expectVersion ?? "") ||
       (news.trigger ?? "") !== (olds.trigger ?? "") ||
+      (news.rollout ?? "") !== (olds.rollout ?? "") ||
       settingsOf(news) !== olds.settingsFingerprint ||
       typeof olds.headersSalt !== "string" ||
       headersFingerprint(olds.headersSalt, news.headers ?? {}) !== olds.headersFingerprint;
@@ -252,6 +261,7 @@ export class SmokeTest extends pulumi.ComponentResource {
         requestTimeoutMs: Math.round(requestTimeoutSeconds * 1000),
         deadlineMs: Math.round(deadlineSeconds * 1000),
         trigger: args.trigger,
+        rollout: args.rollout,
       },
       {
         parent: this,

@@ -84,23 +84,38 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   let session: LocalSession | undefined;
   try {
-    step("building the engine and the control plane from source (cached after the first run)", "tools/engine/build.sh");
+    step(
+      "building the engine and the control plane from source (cached after the first run)",
+      "tools/engine/build.sh",
+    );
     step("starting the local control plane", "tools/cluster/up.sh");
     const clusterDir = path.dirname(clusterScript("kubeconfig"));
     session = await startLocal({ under: path.join(clusterDir, "local"), say, reuse: true });
-    say(`project copy ${session.project.dir}; its state and passphrases stay in ${path.dirname(session.project.dir)}`);
-    for (const [env, url] of Object.entries(session.smokeUrls)) say(`${env}'s smoke tests reach its app at ${url}`);
+    say(
+      `project copy ${session.project.dir}; its state and passphrases stay in ${path.dirname(session.project.dir)}`,
+    );
+    for (const [env, url] of Object.entries(session.smokeUrls))
+      say(`${env}'s smoke tests reach its app at ${url}`);
 
-    const code = await runIn(session, ["tools/promote.ts", "--to", "prod", ...(values.yes ? ["--yes"] : [])]);
+    const code = await runIn(session, [
+      "tools/promote.ts",
+      "--to",
+      "prod",
+      ...(values.yes ? ["--yes"] : []),
+    ]);
     if (code !== EXIT.ok) return code;
     say("parity of what was deployed (npm run verify in the copy)");
     await runIn(session, ["tools/verify.ts"]);
-    say("done: three stacks promoted on the local control plane. npm run cluster:down removes it all.");
+    say(
+      "done: three stacks promoted on the local control plane. npm run cluster:down removes it all.",
+    );
     return EXIT.ok;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`local: ${message}\n`);
-    return err instanceof Prerequisite || !existsSync(path.join(REPO, "node_modules")) ? EXIT.prerequisite : EXIT.failed;
+    return err instanceof Prerequisite || !existsSync(path.join(REPO, "node_modules"))
+      ? EXIT.prerequisite
+      : EXIT.failed;
   } finally {
     await session?.stop(true);
   }

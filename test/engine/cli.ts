@@ -35,8 +35,13 @@ export function run(
   stack: EnvName | undefined,
   options: RunOptions = {},
 ): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env, ...session.environ, ...options.env };
-  if (stack) env.PULUMI_CONFIG_PASSPHRASE = session.environ[`PULUMI_CONFIG_PASSPHRASE_${envSuffix(stack)}`];
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...session.environ,
+    ...options.env,
+  };
+  if (stack)
+    env.PULUMI_CONFIG_PASSPHRASE = session.environ[`PULUMI_CONFIG_PASSPHRASE_${envSuffix(stack)}`];
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: session.project.dir,
@@ -66,11 +71,21 @@ export function pulumi(
   args: string[],
   options: RunOptions = {},
 ): Promise<CliResult> {
-  return run(session, "pulumi", [...args, "--stack", stack, "--non-interactive", "--color", "never"], stack, options);
+  return run(
+    session,
+    "pulumi",
+    [...args, "--stack", stack, "--non-interactive", "--color", "never"],
+    stack,
+    options,
+  );
 }
 
 /** `npm run promote -- <args>` as a user runs it, in the copy (Node 24 and ts-node, as npm would). */
-export function promote(session: LocalSession, args: string[], options: RunOptions = {}): Promise<CliResult> {
+export function promote(
+  session: LocalSession,
+  args: string[],
+  options: RunOptions = {},
+): Promise<CliResult> {
   return run(
     session,
     process.execPath,

@@ -60,7 +60,10 @@ class Api {
           path: apiPath,
           method,
           agent: this.agent,
-          headers: { Accept: "application/json", ...(data ? { "Content-Type": "application/json" } : {}) },
+          headers: {
+            Accept: "application/json",
+            ...(data ? { "Content-Type": "application/json" } : {}),
+          },
           timeout: 30_000,
         },
         (res) => {
@@ -87,7 +90,11 @@ class Api {
 
   async create(apiPath: string, obj: unknown): Promise<Response> {
     const r = await this.request("POST", apiPath, obj);
-    assert.equal(r.status, 201, `POST ${apiPath}: HTTP ${r.status}: ${JSON.stringify(r.body?.message ?? r.body)}`);
+    assert.equal(
+      r.status,
+      201,
+      `POST ${apiPath}: HTTP ${r.status}: ${JSON.stringify(r.body?.message ?? r.body)}`,
+    );
     return r;
   }
 
@@ -101,7 +108,12 @@ class Api {
 }
 
 /** Polls until `probe` returns something, or fails with `what` and the last thing it saw. */
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, last?: () => unknown) {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  last?: () => unknown,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -118,14 +130,21 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 const restrictedPod = (labels: Record<string, string>) => ({
   metadata: { labels },
   spec: {
-    securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: "RuntimeDefault" } },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
     containers: [
       {
         name: "app",
         image: "registry.invalid/cluster-test:1",
         ports: [{ containerPort: 8080 }],
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+        resources: {
+          requests: { cpu: "10m", memory: "16Mi" },
+          limits: { cpu: "100m", memory: "64Mi" },
+        },
       },
     ],
   },
@@ -150,7 +169,8 @@ describe("local control plane (tools/cluster)", function () {
   after(async function () {
     if (!api) return;
     // A failure half-way still leaves no namespace behind for the next suite.
-    if (!namespaceDeleted) await api.request("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
+    if (!namespaceDeleted)
+      await api.request("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
     api.close();
   });
 
@@ -164,7 +184,11 @@ describe("local control plane (tools/cluster)", function () {
     const kc = script("kubeconfig.sh");
     assert.equal(kc.status, 0, kc.stderr);
     assert.equal(kc.stderr, "");
-    assert.match(kc.stdout, /^\/\S+\n$/, `expected one absolute path and a newline, got ${JSON.stringify(kc.stdout)}`);
+    assert.match(
+      kc.stdout,
+      /^\/\S+\n$/,
+      `expected one absolute path and a newline, got ${JSON.stringify(kc.stdout)}`,
+    );
     const file = kc.stdout.trimEnd();
     assert.ok(existsSync(file) && statSync(file).isFile(), `${file} is not a file`);
     const doc = parseYaml(readFileSync(file, "utf8"));
@@ -181,10 +205,15 @@ describe("local control plane (tools/cluster)", function () {
     const ready = await api.get("/readyz");
     assert.equal(ready.body, "ok");
     const nodes = await api.get("/api/v1/nodes");
-    const readyNodes = nodes.body.items.filter((n: { status?: { conditions?: { type: string; status: string }[] } }) =>
-      n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+    const readyNodes = nodes.body.items.filter(
+      (n: { status?: { conditions?: { type: string; status: string }[] } }) =>
+        n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
     );
-    assert.equal(readyNodes.length, 1, `Ready nodes: ${JSON.stringify(nodes.body.items.map((n: { metadata: { name: string } }) => n.metadata.name))}`);
+    assert.equal(
+      readyNodes.length,
+      1,
+      `Ready nodes: ${JSON.stringify(nodes.body.items.map((n: { metadata: { name: string } }) => n.metadata.name))}`,
+    );
     assert.equal((await api.get("/api/v1/namespaces/default/serviceaccounts/default")).status, 200);
     const ic = await api.get("/apis/networking.k8s.io/v1/ingressclasses/nginx");
     assert.equal(ic.status, 200, "IngressClass nginx is missing");
@@ -195,14 +224,23 @@ describe("local control plane (tools/cluster)", function () {
   it("the Node keeps a Lease that kwok renews, as a kubelet does", async function () {
     const nodes = await api.get("/api/v1/nodes");
     const name = nodes.body.items[0]?.metadata?.name as string;
-    const lease = await api.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`);
+    const lease = await api.get(
+      `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`,
+    );
     assert.equal(lease.status, 200, `node ${name} has no Lease in kube-node-lease`);
     const renewed = Date.parse(lease.body.spec.renewTime);
     const duration = Number(lease.body.spec.leaseDurationSeconds);
     assert.ok(duration > 0, "the Lease has a duration");
-    assert.ok(Date.now() - renewed < duration * 1000, `the Lease was last renewed at ${lease.body.spec.renewTime}`);
+    assert.ok(
+      Date.now() - renewed < duration * 1000,
+      `the Lease was last renewed at ${lease.body.spec.renewTime}`,
+    );
     const taints = (nodes.body.items[0]?.spec?.taints ?? []) as { key: string }[];
-    assert.deepEqual(taints.filter((t) => t.key.startsWith("node.kubernetes.io/")), [], "no not-ready or unreachable taint");
+    assert.deepEqual(
+      taints.filter((t) => t.key.startsWith("node.kubernetes.io/")),
+      [],
+      "no not-ready or unreachable taint",
+    );
   });
 
   it("a namespace with Pod Security restricted gets its default ServiceAccount", async function () {
@@ -210,7 +248,9 @@ describe("local control plane (tools/cluster)", function () {
       metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
     });
     await waitFor(`ServiceAccount default in ${ns}`, 60_000, async () =>
-      (await api.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200 ? true : undefined,
+      (await api.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200
+        ? true
+        : undefined,
     );
   });
 
@@ -223,7 +263,11 @@ describe("local control plane (tools/cluster)", function () {
       spec: { ...pod.spec, containers: [{ ...container, securityContext: { privileged: true } }] },
     };
     const r = await api.request("POST", `/api/v1/namespaces/${ns}/pods`, privileged);
-    assert.equal(r.status, 403, `expected the pod to be forbidden, got HTTP ${r.status}: ${JSON.stringify(r.body)}`);
+    assert.equal(
+      r.status,
+      403,
+      `expected the pod to be forbidden, got HTTP ${r.status}: ${JSON.stringify(r.body)}`,
+    );
     assert.match(r.body.message, /violates PodSecurity "restricted:latest"/);
     assert.match(r.body.message, /privileged/);
   });
@@ -231,7 +275,11 @@ describe("local control plane (tools/cluster)", function () {
   it("a Deployment of 2 replicas becomes Available, and its Service gets 2 ready endpoints", async function () {
     await api.create(`/apis/apps/v1/namespaces/${ns}/deployments`, {
       metadata: { name: "web" },
-      spec: { replicas: 2, selector: { matchLabels: { app: "web" } }, template: restrictedPod({ app: "web" }) },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: "web" } },
+        template: restrictedPod({ app: "web" }),
+      },
     });
     await api.create(`/api/v1/namespaces/${ns}/services`, {
       metadata: { name: "web" },
@@ -244,7 +292,9 @@ describe("local control plane (tools/cluster)", function () {
       async () => {
         dep = await api.get(`/apis/apps/v1/namespaces/${ns}/deployments/web`);
         const s = dep.body.status ?? {};
-        const available = s.conditions?.some((c: { type: string; status: string }) => c.type === "Available" && c.status === "True");
+        const available = s.conditions?.some(
+          (c: { type: string; status: string }) => c.type === "Available" && c.status === "True",
+        );
         return available && s.readyReplicas === 2 && s.availableReplicas === 2 ? true : undefined;
       },
       () => dep?.body.status,
@@ -257,8 +307,9 @@ describe("local control plane (tools/cluster)", function () {
         slices = await api.get(
           `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices?labelSelector=${encodeURIComponent("kubernetes.io/service-name=web")}`,
         );
-        const ready = (slices.body.items ?? []).flatMap((s: { endpoints?: { conditions?: { ready?: boolean } }[] }) =>
-          (s.endpoints ?? []).filter((e) => e.conditions?.ready === true),
+        const ready = (slices.body.items ?? []).flatMap(
+          (s: { endpoints?: { conditions?: { ready?: boolean } }[] }) =>
+            (s.endpoints ?? []).filter((e) => e.conditions?.ready === true),
         );
         return ready.length === 2 ? true : undefined;
       },
@@ -271,7 +322,10 @@ describe("local control plane (tools/cluster)", function () {
       metadata: { name: "once" },
       spec: {
         backoffLimit: 0,
-        template: { ...restrictedPod({ app: "once" }), spec: { ...restrictedPod({}).spec, restartPolicy: "Never" } },
+        template: {
+          ...restrictedPod({ app: "once" }),
+          spec: { ...restrictedPod({}).spec, restartPolicy: "Never" },
+        },
       },
     });
     let job: Response | undefined;
@@ -281,7 +335,9 @@ describe("local control plane (tools/cluster)", function () {
       async () => {
         job = await api.get(`/apis/batch/v1/namespaces/${ns}/jobs/once`);
         const s = job.body.status ?? {};
-        const complete = s.conditions?.some((c: { type: string; status: string }) => c.type === "Complete" && c.status === "True");
+        const complete = s.conditions?.some(
+          (c: { type: string; status: string }) => c.type === "Complete" && c.status === "True",
+        );
         return complete && s.succeeded === 1 ? true : undefined;
       },
       () => job?.body.status,
@@ -300,7 +356,9 @@ describe("local control plane (tools/cluster)", function () {
       async () => {
         q = await api.get(`/api/v1/namespaces/${ns}/resourcequotas/quota`);
         const used = q.body.status?.used;
-        return used && used.pods !== undefined && used["requests.cpu"] !== undefined ? used : undefined;
+        return used && used.pods !== undefined && used["requests.cpu"] !== undefined
+          ? used
+          : undefined;
       },
       () => q?.body.status,
     );
@@ -319,7 +377,9 @@ describe("local control plane (tools/cluster)", function () {
       60_000,
       async () => {
         pvc = await api.get(`/api/v1/namespaces/${ns}/persistentvolumeclaims/data`);
-        return pvc.body.status?.phase === "Bound" ? (pvc.body.spec.volumeName as string) : undefined;
+        return pvc.body.status?.phase === "Bound"
+          ? (pvc.body.spec.volumeName as string)
+          : undefined;
       },
       () => pvc?.body.status,
     );
@@ -327,14 +387,19 @@ describe("local control plane (tools/cluster)", function () {
     assert.equal(pv.body.spec.claimRef?.name, "data");
     assert.equal(pv.body.spec.claimRef?.namespace, ns);
 
-    assert.equal((await api.request("DELETE", `/api/v1/namespaces/${ns}/persistentvolumeclaims/data`)).status, 200);
+    assert.equal(
+      (await api.request("DELETE", `/api/v1/namespaces/${ns}/persistentvolumeclaims/data`)).status,
+      200,
+    );
     let after: Response | undefined;
     await waitFor(
       `PersistentVolume ${volume} Available again after its claim was deleted`,
       60_000,
       async () => {
         after = await api.get(`/api/v1/persistentvolumes/${volume}`);
-        return after.body.status?.phase === "Available" && !after.body.spec.claimRef ? true : undefined;
+        return after.body.status?.phase === "Available" && !after.body.spec.claimRef
+          ? true
+          : undefined;
       },
       () => ({ phase: after?.body.status?.phase, claimRef: after?.body.spec?.claimRef }),
     );
@@ -349,7 +414,13 @@ describe("local control plane (tools/cluster)", function () {
           {
             host: "cluster-test.local",
             http: {
-              paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }],
+              paths: [
+                {
+                  path: "/",
+                  pathType: "Prefix",
+                  backend: { service: { name: "web", port: { number: 80 } } },
+                },
+              ],
             },
           },
         ],

@@ -312,6 +312,24 @@ describe("the smoke token", () => {
   });
 });
 
+// Regression, found by the real engine: the smoke run re-ran only for a new version, so a new image
+// of the same version was exported as verified without a check ever running against it.
+describe("a new image of the same version", () => {
+  it("changes the smoke run's inputs, so that the checks run again before it is verified", async () => {
+    const run = async (config: Record<string, string>) => {
+      const ev = await evaluateStack("dev", { config });
+      if (ev.error) throw ev.error;
+      return ev.resources.find((r) => r.type === "pulumi-nodejs:dynamic/env-progression:SmokeRun")!.inputs;
+    };
+    const before = await run({ "env-progression:version": "1.4.2" });
+    const after = await run({ "env-progression:version": "1.4.2", "env-progression:image": "node:24-alpine-other" });
+    assert.equal(after.expectVersion, before.expectVersion);
+    assert.match(before.rollout, /^[0-9a-f]{64}$/);
+    assert.notEqual(after.rollout, before.rollout);
+    assert.equal((await run({ "env-progression:version": "1.4.2" })).rollout, before.rollout, "stable when nothing changed");
+  });
+});
+
 describe("bring your own image", () => {
   it("runs the image's own entrypoint and mounts no reference code", async () => {
     const ev = await evaluateStack("staging", {

@@ -386,6 +386,8 @@ p.create(JSON.parse(process.argv[2])).then(
     const changes: [string, (n: Json) => void][] = [
       ["the release", (n) => (n.expectVersion = "1.5.0")],
       ["the trigger", (n) => (n.trigger = "again")],
+      // Regression (found by the real engine): a new image of the same version went unchecked.
+      ["the rollout (a new pod template, the same version)", (n) => (n.rollout = "template-2")],
       ["the base URL", (n) => (n.baseUrl = "http://127.0.0.1:1")],
       ["a secret header's value", (n) => (n.headers = { [TOKEN_HEADER]: `${CANARY}-rotated` })],
       ["the headers sent", (n) => (n.headers = { ...n.headers, "X-Other": "1" })],

@@ -55,7 +55,10 @@ interface Container {
 interface Deployment {
   spec?: {
     template?: {
-      spec?: { containers?: Container[]; volumes?: { name: string; configMap?: { name: string } }[] };
+      spec?: {
+        containers?: Container[];
+        volumes?: { name: string; configMap?: { name: string } }[];
+      };
     };
   };
 }
@@ -97,7 +100,7 @@ export class AppHost {
       }
     };
     void tick();
-    this.timer = setInterval(() => void tick(), this.options.pollMs ?? 250);
+    this.timer = setInterval(() => void tick(), this.options.pollMs ?? 100);
   }
 
   async stop(): Promise<void> {
@@ -112,7 +115,9 @@ export class AppHost {
 
   private async sync(): Promise<void> {
     const { api, namespace, deployment } = this.options;
-    const d = await api.get<Deployment>(`/apis/apps/v1/namespaces/${namespace}/deployments/${deployment}`);
+    const d = await api.get<Deployment>(
+      `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment}`,
+    );
     const pod = d?.spec?.template?.spec;
     const container = pod?.containers?.find((c) => c.name === APP_CONTAINER);
     if (!pod || !container) {
@@ -141,7 +146,9 @@ export class AppHost {
       return;
     }
     const read = async (name: string, file: string) =>
-      (await api.get<ConfigMap>(`/api/v1/namespaces/${namespace}/configmaps/${name}`))?.data?.[file];
+      (await api.get<ConfigMap>(`/api/v1/namespaces/${namespace}/configmaps/${name}`))?.data?.[
+        file
+      ];
     const code = await read(codeMap, "server.js");
     const flags = flagsMap ? await read(flagsMap, "flags.json") : undefined;
     if (code === undefined) {
@@ -173,10 +180,15 @@ export class AppHost {
       env.NODE_OPTIONS = `--require=${path.join(root, "preload.cjs")}`;
     }
 
-    await this.kill();
+    // The old template's process stops at once, without the app's graceful drain: a request on a
+    // connection it kept alive must not meet the old release once the new one rolls. A moment
+    // with no listener is harmless: the smoke tests retry a refused connection.
+    await this.kill("SIGKILL");
     this.problem = undefined;
     this.image = container.image;
-    this.note(`running template ${gen}: image ${container.image}, version ${env.APP_VERSION ?? "?"}`);
+    this.note(
+      `running template ${gen}: image ${container.image}, version ${env.APP_VERSION ?? "?"}`,
+    );
     const child = spawn(process.execPath, [path.join(root, "server.js")], {
       env: { PATH: process.env.PATH ?? "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -188,12 +200,12 @@ export class AppHost {
     await waitForPort(port, 10_000);
   }
 
-  private async kill(): Promise<void> {
+  private async kill(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
     const child = this.child;
     this.child = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
+    child.kill(signal);
     const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
     await exited;
     clearTimeout(timer);

@@ -45,7 +45,11 @@ function pick(list: Named<unknown>[] | undefined, name: string, kind: string, fi
 }
 
 /** Bytes of a `<field>-data` (base64) or a `<field>` (path, relative to the kubeconfig). */
-function material(entry: Record<string, string | undefined>, field: string, file: string): Buffer | undefined {
+function material(
+  entry: Record<string, string | undefined>,
+  field: string,
+  file: string,
+): Buffer | undefined {
   const data = entry[`${field}-data`];
   if (data) return Buffer.from(data, "base64");
   const rel = entry[field];
@@ -71,8 +75,7 @@ export function kubeApi(kubeconfigPath: string): KubeApi {
   const request = <T>(method: string, apiPath: string, body?: unknown): Promise<KubeResponse<T>> =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const contentType =
-        method === "PATCH" ? "application/merge-patch+json" : "application/json";
+      const contentType = method === "PATCH" ? "application/merge-patch+json" : "application/json";
       const req = https.request(
         new URL(apiPath, server),
         {
@@ -80,7 +83,9 @@ export function kubeApi(kubeconfigPath: string): KubeApi {
           agent,
           headers: {
             accept: "application/json",
-            ...(payload ? { "content-type": contentType, "content-length": Buffer.byteLength(payload) } : {}),
+            ...(payload
+              ? { "content-type": contentType, "content-length": Buffer.byteLength(payload) }
+              : {}),
           },
           timeout: 30_000,
         },

@@ -55,7 +55,9 @@ export function clusterScript(name: "up" | "down" | "kubeconfig", inherit = fals
     stdio: ["ignore", inherit ? "inherit" : "pipe", inherit ? "inherit" : "pipe"],
   });
   if (r.status !== 0) {
-    throw new Error(`npm run cluster:${name} failed (exit ${r.status}): ${(r.stderr ?? "").trim()}`);
+    throw new Error(
+      `npm run cluster:${name} failed (exit ${r.status}): ${(r.stderr ?? "").trim()}`,
+    );
   }
   return (r.stdout ?? "").trim();
 }
@@ -87,7 +89,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
   let project: E2eProject;
   let ports: Record<EnvName, number>;
   if (options.reuse && existsSync(recordFile)) {
-    const record = JSON.parse(readFileSync(recordFile, "utf8")) as ProjectRecord & { ports: Record<EnvName, number> };
+    const record = JSON.parse(readFileSync(recordFile, "utf8")) as ProjectRecord & {
+      ports: Record<EnvName, number>;
+    };
     say(`reopening the project copy of the last run (${record.dir})`);
     project = openProject({ ...record, environ: { ...record.environ, ...engine, ...kube } });
     ports = record.ports;
@@ -97,7 +101,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
     ports = {} as Record<EnvName, number>;
     for (const env of ENVIRONMENTS) {
       ports[env] = await freePort();
-      await (await project.stack(env)).setConfig("env-progression:smokeBaseUrl", {
+      await (
+        await project.stack(env)
+      ).setConfig("env-progression:smokeBaseUrl", {
         value: `http://127.0.0.1:${ports[env]}`,
         secret: false,
       });

@@ -101,7 +101,9 @@ export async function createProject(
   // One passphrase per stack below; a passphrase file from the caller's shell would compete.
   delete process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
   for (const env of ENVIRONMENTS) environ[`PULUMI_CONFIG_PASSPHRASE_${envSuffix(env)}`] = random();
-  const secretValues = ENVIRONMENTS.map((env) => environ[`PULUMI_CONFIG_PASSPHRASE_${envSuffix(env)}`]!);
+  const secretValues = ENVIRONMENTS.map(
+    (env) => environ[`PULUMI_CONFIG_PASSPHRASE_${envSuffix(env)}`]!,
+  );
   const project = openProject({ root, dir, environ, secretValues });
 
   // Fresh secrets, set through Pulumi so they are encrypted with the new passphrase.
