@@ -69,7 +69,7 @@ check_pin() { # wrapper module version
   # The provider is built as its own main module: its go.mod names it, the version is the zip's.
   if [ "$1" = kubernetes-provider ]; then
     grep -q "^module $2\$" "$dir/go.mod" && return 0
-    echo "engine:build: tools/engine/go/$1/go.mod is not the go.mod of $2; copy it from $2@$3 and patch it as that file's header says" >&2
+    echo "engine:build: tools/engine/go/$1/go.mod is not the go.mod of $2; copy it from $2@$3 and patch it as docs/engine.md says" >&2
     exit 2
   fi
   if ! grep -Eq "^[[:space:]]*(require[[:space:]]+)?$2 $3( |\$)" "$dir/go.mod"; then
@@ -103,6 +103,8 @@ provider_source() { # module version release log
     (cd "$src/cmd/pulumi-resource-kubernetes" && VERSION="$3" go run generate.go) >>"$4" 2>&1 || return 1
     touch "$src/.ready"
   fi
+  # Ours, every time: the copy is kept by module version, and these two may have changed since.
+  cp "$here/go/kubernetes-provider/go.mod" "$here/go/kubernetes-provider/go.sum" "$src/"
   printf '%s\n' "$src"
 }
 
