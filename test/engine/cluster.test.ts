@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import * as https from "node:https";
 import * as path from "node:path";
+import { kubeApi } from "../../tools/local/kube";
 import { parse as parseYaml } from "yaml";
 
 const repo = path.resolve(__dirname, "..", "..");
@@ -31,80 +31,24 @@ interface Response {
   body: any;
 }
 
-/** A minimal client for the kubeconfig's one context: client certificate, JSON in and out. */
-class Api {
-  private readonly url: URL;
-  private readonly agent: https.Agent;
-
-  constructor(kubeconfigPath: string) {
-    const doc = parseYaml(readFileSync(kubeconfigPath, "utf8"));
-    const cluster = doc.clusters[0].cluster;
-    const user = doc.users[0].user;
-    const b64 = (s: string) => Buffer.from(s, "base64");
-    this.url = new URL(cluster.server);
-    this.agent = new https.Agent({
-      ca: b64(cluster["certificate-authority-data"]),
-      cert: b64(user["client-certificate-data"]),
-      key: b64(user["client-key-data"]),
-      keepAlive: true,
-    });
-  }
-
-  request(method: string, apiPath: string, body?: unknown): Promise<Response> {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          hostname: this.url.hostname,
-          port: this.url.port,
-          path: apiPath,
-          method,
-          agent: this.agent,
-          headers: {
-            Accept: "application/json",
-            ...(data ? { "Content-Type": "application/json" } : {}),
-          },
-          timeout: 30_000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // /readyz and friends answer in plain text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
+/** tools/local/kube.ts as these tests use it: every answer with its status; create wants a 201. */
+function testApi(kubeconfigPath: string) {
+  const kube = kubeApi(kubeconfigPath);
+  const request = (method: string, apiPath: string, body?: unknown) =>
+    kube.request(method, apiPath, body) as Promise<Response>;
+  return {
+    request,
+    get: (apiPath: string) => request("GET", apiPath),
+    async create(apiPath: string, obj: unknown): Promise<Response> {
+      const r = await request("POST", apiPath, obj);
+      assert.equal(
+        r.status,
+        201,
+        `POST ${apiPath}: HTTP ${r.status}: ${JSON.stringify(r.body?.message ?? r.body)}`,
       );
-      req.on("timeout", () => req.destroy(new Error(`${method} ${apiPath}: no answer within 30s`)));
-      req.on("error", reject);
-      if (data) req.write(data);
-      req.end();
-    });
-  }
-
-  async create(apiPath: string, obj: unknown): Promise<Response> {
-    const r = await this.request("POST", apiPath, obj);
-    assert.equal(
-      r.status,
-      201,
-      `POST ${apiPath}: HTTP ${r.status}: ${JSON.stringify(r.body?.message ?? r.body)}`,
-    );
-    return r;
-  }
-
-  async get(apiPath: string): Promise<Response> {
-    return this.request("GET", apiPath);
-  }
-
-  close() {
-    this.agent.destroy();
-  }
+      return r;
+    },
+  };
 }
 
 /** Polls until `probe` returns something, or fails with `what` and the last thing it saw. */
@@ -154,7 +98,7 @@ describe("local control plane (tools/cluster)", function () {
   this.timeout(600_000);
   const ns = `cluster-test-${Date.now().toString(36)}`;
   let kubeconfigPath = "";
-  let api: Api;
+  let api: ReturnType<typeof testApi>;
   let namespaceDeleted = false;
 
   before(function () {
@@ -163,7 +107,7 @@ describe("local control plane (tools/cluster)", function () {
     const kc = script("kubeconfig.sh");
     assert.equal(kc.status, 0, `npm run cluster:kubeconfig exited ${kc.status}: ${kc.stderr}`);
     kubeconfigPath = kc.stdout.trim();
-    api = new Api(kubeconfigPath);
+    api = testApi(kubeconfigPath);
   });
 
   after(async function () {
@@ -171,7 +115,6 @@ describe("local control plane (tools/cluster)", function () {
     // A failure half-way still leaves no namespace behind for the next suite.
     if (!namespaceDeleted)
       await api.request("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
-    api.close();
   });
 
   it("cluster:up is idempotent: a second run finds the cluster running and exits 0", function () {
