@@ -9,13 +9,12 @@
  * folder, so `npm run cluster:down` removes them with it; a second run reuses them.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT } from "./promote/plan";
 import { clusterScript, startLocal, type LocalSession } from "./local/session";
 
-export const USAGE = `Usage: npm run local -- [--yes] [--keep-going]
+export const USAGE = `Usage: npm run local -- [--yes]
 
 Runs the main job end to end on this machine: builds the engine from source (npm run engine:build,
 cached after the first time), starts the local control plane (npm run cluster:up) unless it runs,
@@ -113,9 +112,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`local: ${message}\n`);
-    return err instanceof Prerequisite || !existsSync(path.join(REPO, "node_modules"))
-      ? EXIT.prerequisite
-      : EXIT.failed;
+    return err instanceof Prerequisite ? EXIT.prerequisite : EXIT.failed;
   } finally {
     await session?.stop(true);
   }
