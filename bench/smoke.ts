@@ -2,10 +2,12 @@
  * Benchmark: the smoke CLI against the seed script (bench/seed/smoke-test.sh, the article's script kept verbatim), both against
  * the reference app (app/server.js), as processes, wall-clock from spawn to exit. Medians.
  *
- *   npm run bench:smoke [-- --runs 15 --delay 20 --hang-deadline 5 --seed-cap 15]
+ *   npm run bench:smoke [-- --runs 15 --delay 20 --hang-deadline 5 --seed-cap 15 --baseline REF]
  *
  * 1. Start-up on plain loopback, 4 checks: the CLI as `npm run smoke` runs it, the ways it is not
- *    run (to show what each choice costs), the seed script, bare Node, a minimal undici client.
+ *    run (to show what each choice costs), the seed script, bare Node, a minimal undici client;
+ *    with --baseline, also the CLI as commit REF had it (its smoke/ and its `smoke` script), in
+ *    the same interleaved rounds: a before/after that one machine's load does not skew.
  * 2. Through a proxy adding --delay ms each way, over TLS: the CLI against the seed script.
  * 3. Growth with the number of checks (4, 16, 64), on loopback and through the proxy. The seed
  *    script has four checks: N checks are the script run N/4 times in a row.
@@ -15,7 +17,7 @@
  * Needs curl, jq (the seed script) and openssl (certificates). Traffic stays on 127.0.0.1.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -32,12 +34,14 @@ const { values } = parseArgs({
     delay: { type: "string", default: "20" },
     "hang-deadline": { type: "string", default: "5" },
     "seed-cap": { type: "string", default: "15" },
+    baseline: { type: "string" },
   },
 });
 const RUNS = Number(values.runs);
 const DELAY_MS = Number(values.delay);
 const HANG_DEADLINE_S = Number(values["hang-deadline"]);
 const SEED_CAP_S = Number(values["seed-cap"]);
+const BASELINE = values.baseline;
 
 interface Timed {
   ms: number;
@@ -163,6 +167,38 @@ async function startTargets(
   return { ...ports, stop: () => child.stdin.end() };
 }
 
+/** The command `npm run smoke` runs in the checkout at `dir`, with this Node and its script's path. */
+function smokeCli(dir: string): { cmd: string[]; script: string } {
+  const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+    scripts?: Record<string, string>;
+  };
+  const script = pkg.scripts?.smoke ?? "";
+  const words = script.split(/\s+/).filter((w) => w !== "");
+  if (words[0] !== "node")
+    throw new Error(`${dir}/package.json: scripts.smoke must start with node, got "${script}"`);
+  const cmd = words.slice(1).map((w) => (w.startsWith("-") ? w : path.join(dir, w)));
+  return { cmd: [NODE, ...cmd], script };
+}
+
+/** smoke/ and package.json as commit `ref` had them, in `work`, beside this checkout's packages. */
+function checkoutBaseline(ref: string, work: string): string {
+  const dir = path.join(work, "baseline");
+  mkdirSync(dir);
+  const archive = spawnSync("git", ["archive", "--format=tar", ref, "smoke", "package.json"], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (archive.status !== 0)
+    throw new Error(
+      `--baseline ${ref}: git archive failed (${archive.stderr.toString().trim()}); give a commit of this repository`,
+    );
+  const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
+  if (untar.status !== 0)
+    throw new Error(`--baseline ${ref}: tar failed: ${untar.stderr.toString().trim()}`);
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
 async function main(): Promise<void> {
   need("curl", "apt-get install -y curl");
   need("jq", "apt-get install -y jq");
@@ -175,7 +211,11 @@ async function main(): Promise<void> {
   const loop = `http://127.0.0.1:${targets.app}`;
   const proxied = `https://127.0.0.1:${targets.proxy}`;
   const silent = `http://127.0.0.1:${targets.hang}`;
-  const cli = [NODE, "--liftoff-only", "smoke/bin.mjs"];
+  const cli = smokeCli(ROOT).cmd;
+  const baseline =
+    BASELINE === undefined
+      ? undefined
+      : { ref: BASELINE, ...smokeCli(checkoutBaseline(BASELINE, work)) };
   const seed = (url: string, times = 1): string[] =>
     times === 1
       ? ["bash", SEED, url]
@@ -197,25 +237,21 @@ async function main(): Promise<void> {
       cmd: [NODE, "bench/smokeMinimal.mjs", loop],
     },
     { name: "**smoke CLI, as `npm run smoke` runs it**", cmd: [...cli, loop] },
-    { name: "… without `--liftoff-only`", cmd: [NODE, "smoke/bin.mjs", loop] },
-    {
-      name: "… loading all of undici",
-      cmd: [NODE, "--liftoff-only", "bench/smokeVariant.mjs", "full-undici", loop],
-    },
+    ...(baseline === undefined
+      ? []
+      : [
+          {
+            name: `… as ${baseline.ref} had it (\`${baseline.script}\`)`,
+            cmd: [...baseline.cmd, loop],
+          },
+        ]),
     {
       name: "… with Node stripping types on every start",
-      cmd: [NODE, "--liftoff-only", "bench/smokeVariant.mjs", "native-strip", loop],
+      cmd: [NODE, "bench/smokeVariant.mjs", "native-strip", loop],
     },
     {
       name: "… under ts-node transpile-only",
-      cmd: [
-        NODE,
-        "--liftoff-only",
-        "-r",
-        "ts-node/register/transpile-only",
-        "bench/smokeTsNode.ts",
-        loop,
-      ],
+      cmd: [NODE, "-r", "ts-node/register/transpile-only", "bench/smokeTsNode.ts", loop],
     },
   ];
   const t1 = await compare(startup, RUNS);

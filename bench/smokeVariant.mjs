@@ -1,18 +1,19 @@
-// The smoke CLI started in ways it is not shipped, to measure what each choice costs (bench/smoke.ts):
+// The smoke CLI started in a way it is not shipped, to measure what the choice costs (bench/smoke.ts):
 //   node bench/smokeVariant.mjs native-strip <args>   Node strips the types on every start
-//   node bench/smokeVariant.mjs full-undici <args>    loads all of undici (import "undici")
 import { createRequire } from "node:module";
 import { registerSmokeHooks } from "../smoke/hooks.mjs";
 
 const [variant, ...args] = process.argv.slice(2);
-registerSmokeHooks({ cache: variant !== "native-strip" });
+if (variant !== "native-strip") {
+  process.stderr.write(
+    `bench/smokeVariant.mjs: unknown variant ${variant}, expected native-strip\n`,
+  );
+  process.exit(2);
+}
+registerSmokeHooks({ cache: false });
+const require = createRequire(import.meta.url);
 const { main, processIo } = await import("../smoke/cli.ts");
-const { loadUndici } = await import("../smoke/undici.ts");
-const undici =
-  variant === "full-undici"
-    ? await import("undici")
-    : loadUndici(createRequire(import.meta.url)).api;
 process.exitCode = await main(
   args,
-  processIo(() => undici),
+  processIo(() => require("undici")),
 );

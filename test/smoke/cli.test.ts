@@ -7,6 +7,7 @@ import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { CONTRACT_CHECKS, repeatChecks } from "../../smoke/contract";
 import {
   CANARY,
@@ -277,6 +278,30 @@ describe("smoke CLI (as a process)", function () {
       "smoke: --header-env X-Token=SMOKE_BAD_TOKEN: the value of SMOKE_BAD_TOKEN must not contain control characters (a tab is allowed) (see --help)",
     );
     assert.ok(!(r.stdout + r.stderr).includes(CANARY));
+  });
+
+  it("reaches undici through its package entry point only, and passes Node no flag", async () => {
+    const command = smokeCommand();
+    assert.deepEqual(
+      command.slice(1),
+      ["smoke/bin.mjs"],
+      "npm run smoke: node and the script only",
+    );
+    const server = await serve(contractApp());
+    const log = path.join(dir, "undici-specifiers.json");
+    const recorder = pathToFileURL(path.join(__dirname, "undiciResolutions.mjs")).href;
+    const r = await run([server.url], { SMOKE_RESOLVE_LOG: log }, [
+      process.execPath,
+      "--import",
+      recorder,
+      ...command.slice(1),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      JSON.parse(readFileSync(log, "utf8")),
+      ["undici"],
+      "what the CLI required of undici, outside undici itself",
+    );
   });
 
   it("is what `npm run smoke` runs", async () => {

@@ -1,6 +1,6 @@
 /**
  * The check library's pure parts, without servers or mocks: the retry schedule, the failure
- * table, validation, redaction, fingerprints; and the CLI's way of loading undici.
+ * table, validation, redaction, fingerprints.
  */
 import fc from "fast-check";
 import assert from "node:assert/strict";
@@ -11,7 +11,6 @@ import { checksProblems, DEFAULTS, parseHeaderLine, planProblems } from "../../s
 import type { SmokePlan } from "../../smoke/plan";
 import { REDACTED, redact, snippet } from "../../smoke/report";
 import { DEFAULT_BACKOFF, nextDelay } from "../../smoke/retry";
-import { loadUndici } from "../../smoke/undici";
 
 const plan = (over: Partial<SmokePlan> = {}): SmokePlan => ({
   baseUrl: "https://staging.example.com",
@@ -255,30 +254,6 @@ describe("smoke library", () => {
       assert.notEqual(a, headersFingerprint("salt", { "X-Token": "secret-2" }));
       assert.notEqual(a, headersFingerprint("pepper", { "X-Token": "secret-1" }));
       assert.ok(!a.includes("secret"));
-    });
-  });
-
-  describe("loadUndici (the CLI's fast path)", () => {
-    it("loads undici's own Agent and retry interceptor by path, the very objects the package exports", () => {
-      const loaded = loadUndici(require);
-      const undici = require("undici") as typeof import("undici");
-      assert.equal(loaded.via, "files");
-      assert.equal(loaded.api.Agent, undici.Agent);
-      assert.equal(loaded.api.interceptors.retry, undici.interceptors.retry);
-      assert.equal(typeof new undici.Agent().request, "function");
-    });
-
-    it("falls back to the whole package when a file is not where it was", () => {
-      const req = ((id: string) => {
-        if (id !== "undici")
-          throw Object.assign(new Error(`Cannot find module '${id}'`), {
-            code: "MODULE_NOT_FOUND",
-          });
-        return require("undici");
-      }) as NodeJS.Require;
-      const loaded = loadUndici(req);
-      assert.equal(loaded.via, "package");
-      assert.equal(loaded.api.Agent, (require("undici") as typeof import("undici")).Agent);
     });
   });
 });
