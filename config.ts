@@ -7,8 +7,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { EnvironmentSecrets, ProgramFiles } from "./components/environment";
-import { readMigrations } from "./components/migration";
-import { EnvironmentConfig, parseConfig, PROJECT, SECRET_KEYS, SecretKey } from "./model/config";
+import { readMigrations } from "./model/migrations";
+import {
+  EnvironmentConfig,
+  PROJECT,
+  SECRET_KEYS,
+  SecretKey,
+} from "./model/config/environmentConfig";
+import { parseConfig } from "./model/config/parse";
 
 /** The SDK's own record of which keys were encrypted in the stack file (PULUMI_CONFIG_SECRET_KEYS). */
 function isConfigSecret(key: string): boolean {

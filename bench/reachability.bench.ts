@@ -10,14 +10,10 @@
  */
 import { performance } from "node:perf_hooks";
 import { networkPolicies } from "../model/network";
-import {
-  canConnect,
-  compileWorld,
-  type EnvPod,
-  isolationMatrix,
-  type NetworkPolicy,
-  type World,
-} from "../model/reachability";
+import { canConnect } from "../model/reachability/connect";
+import { compileWorld } from "../model/reachability/compile";
+import { type EnvPod, isolationMatrix } from "../model/reachability/matrix";
+import type { NetworkPolicy, World } from "../model/reachability/types";
 
 function makeWorld(namespaces: number, extra: number): World {
   const names = Array.from({ length: namespaces }, (_, i) => `ns-${i}`);

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { EnvironmentConfig } from "../model/config";
+import type { EnvironmentConfig } from "../model/config/environmentConfig";
 import type { Release } from "../model/environment";
-import { parityBaseline, ParityDocument } from "../model/parity";
-import { stableFingerprintParams } from "../model/secrets";
+import { parityBaseline } from "../model/parity/fromConfig";
+import { ParityDocument } from "../model/parity/document";
+import { stableFingerprintParams } from "../model/secrets/fingerprints";
 import { quotaFor } from "../model/workload";
 import { Database } from "./database";
 import { Migration } from "./migration";

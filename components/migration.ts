@@ -1,7 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { EnvName } from "../model/environment";
 import {
   commonLabels,
@@ -22,31 +20,12 @@ export interface MigrationArgs {
   databaseHost: pulumi.Input<string>;
   databasePort: pulumi.Input<number>;
   databaseSecretName: pulumi.Input<string>;
-  /** The numbered .sql files and migrate.sh, by file name (see readMigrations). */
+  /** The numbered .sql files and migrate.sh, by file name (see readMigrations in model/migrations.ts). */
   files: Record<string, string>;
   lockTimeout: string;
   statementTimeout: string;
   /** What must be ready before the Job starts (the database); set on the Job itself. */
   runAfter?: pulumi.Resource[];
-}
-
-/** Reads the migration files; a missing folder or no .sql file is a clear error, not an empty Job. */
-export function readMigrations(dir: string, runner: string): Record<string, string> {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
-  } catch {
-    throw new Error(`migrations: cannot read the folder ${dir}; expected a folder of numbered .sql files`);
-  }
-  if (names.length === 0) throw new Error(`migrations: ${dir} holds no .sql file; expected at least one`);
-  const files: Record<string, string> = {};
-  for (const n of names) files[n] = fs.readFileSync(path.join(dir, n), "utf8");
-  try {
-    files["migrate.sh"] = fs.readFileSync(runner, "utf8");
-  } catch {
-    throw new Error(`migrations: cannot read the runner ${runner}`);
-  }
-  return files;
 }
 
 /**

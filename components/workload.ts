@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppSource, FeatureFlags } from "../model/config";
+import type { AppSource, FeatureFlags } from "../model/config/environmentConfig";
 import type { EnvName, Resources } from "../model/environment";
 import {
   APP_CONTAINER,

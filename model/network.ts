@@ -1,16 +1,9 @@
 /**
  * The network model (README, "What each stack provisions") as plain NetworkPolicy specs. The program creates exactly these,
- * and the isolation matrix (model/reachability.ts) evaluates them: one definition, two readers.
+ * and the isolation matrix (model/reachability/) evaluates them: one definition, two readers.
  */
 
-import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy } from "./reachability";
-
-/**
- * Kubernetes sets this label on every namespace (since 1.21) and no one can change it. Selecting
- * namespaces by a label anyone may set (the article's `environment: prod`) lets a dev namespace
- * that labels itself `prod` in.
- */
-export { NAMESPACE_NAME_LABEL };
+import { NAMESPACE_NAME_LABEL, type LabelSelector, type NetworkPolicy } from "./reachability/types";
 
 export type NetworkPolicySpec = NetworkPolicy["spec"];
 

@@ -3,13 +3,19 @@
  * context, probes, and the namespace's quota. Components turn these into resources; policies check
  * resources against the same rules.
  */
-import type { EnvironmentConfig } from "./config";
+import type { EnvironmentConfig } from "./config/environmentConfig";
 import type { EnvName, Resources } from "./environment";
 import { formatCpu, formatMemory, parseCpu, parseMemory } from "./quantity";
 
 export const ENVIRONMENT_LABEL = "env-progression/environment";
 export const RELEASE_COMMIT_ANNOTATION = "env-progression/release-commit";
 export const RELEASE_VERSION_ANNOTATION = "env-progression/release-version";
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
+/** Components (label `app.kubernetes.io/component`) whose ConfigMaps parity reads. */
+export const WORKLOAD_COMPONENT = "web";
+export const MIGRATION_COMPONENT = "migration";
+/** The ConfigMap key the workload reads its feature flags from (components/workload.ts). */
+export const FLAGS_FILE_KEY = "flags.json";
 
 /** The UID of the `node` user in the node images and of `postgres` in the postgres alpine images. */
 export const APP_UID = 1000;
@@ -38,7 +44,7 @@ export const DATABASE_PORT = 5432;
 export function commonLabels(appName: string, env: EnvName, component: string): Record<string, string> {
   return {
     "app.kubernetes.io/name": appName,
-    "app.kubernetes.io/component": component,
+    [COMPONENT_LABEL]: component,
     "app.kubernetes.io/part-of": "env-progression",
     "app.kubernetes.io/managed-by": "pulumi",
     [ENVIRONMENT_LABEL]: env,

@@ -1,8 +1,8 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { NAMESPACE_NAME_LABEL } from "../model/network";
-import { matchesSelector } from "../model/reachability";
+import { NAMESPACE_NAME_LABEL } from "../model/reachability/types";
+import { matchesSelector } from "../model/reachability/compile";
 import { containsUnknown, isObject, isUnknown } from "../model/resources";
-import { activeRules } from "./lib/network";
+import { activeRules } from "../model/reachability/fromResources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message, pathText } from "./lib/resources";
 import { T } from "./lib/types";

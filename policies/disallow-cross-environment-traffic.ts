@@ -1,7 +1,11 @@
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
-import { matchesSelector } from "../model/reachability";
+import { matchesSelector } from "../model/reachability/compile";
 import { containsUnknown, isObject, kindOf, metadataField } from "../model/resources";
-import { activeRules, environmentNamespaces, otherEnvironmentNamespaces } from "./lib/network";
+import {
+  activeRules,
+  environmentNamespaces,
+  otherEnvironmentNamespaces,
+} from "../model/reachability/fromResources";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";
 

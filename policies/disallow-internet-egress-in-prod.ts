@@ -1,6 +1,6 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { containsUnknown, isObject, isUnknown } from "../model/resources";
-import { activeRules } from "./lib/network";
+import { activeRules } from "../model/reachability/fromResources";
 import { resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";
 import { T } from "./lib/types";

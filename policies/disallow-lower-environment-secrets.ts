@@ -1,11 +1,8 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { environmentBelow } from "../model/environment";
-import {
-  inputStringSites,
-  plainTextSites,
-  secretCandidates,
-  secretValuesOf,
-} from "../model/secrets";
+import { inputStringSites, plainTextSites } from "../model/secrets/sites";
+import { secretCandidates } from "../model/secrets/sensitive";
+import { secretValuesOf } from "../model/secrets/values";
 import { kindOf, metadataField } from "../model/resources";
 import { environmentAboveBaseline, matcherFor, readLowerBaselines } from "./lib/baseline";
 import { LOWER_BASELINES_SCHEMA, resourcePolicy, result } from "./lib/policy";

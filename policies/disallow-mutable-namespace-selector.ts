@@ -1,7 +1,7 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { NAMESPACE_NAME_LABEL } from "../model/network";
+import { NAMESPACE_NAME_LABEL } from "../model/reachability/types";
 import { containsUnknown, isObject, isUnknown } from "../model/resources";
-import { activeRules } from "./lib/network";
+import { activeRules } from "../model/reachability/fromResources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";
 import { T } from "./lib/types";

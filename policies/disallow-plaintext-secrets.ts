@@ -1,5 +1,5 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { plainTextSites, plaintextSecretReasons } from "../model/secrets";
+import { plainTextSites, plaintextSecretReasons } from "../model/secrets/sites";
 import { kindOf } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";

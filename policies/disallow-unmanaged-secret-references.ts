@@ -1,7 +1,7 @@
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
-import { secretReferencesOf } from "../model/secrets";
+import { secretReferencesOf } from "../model/secrets/references";
 import { kindOf, metadataField, podSpecOf, UNKNOWN } from "../model/resources";
-import { environmentNamespaces } from "./lib/network";
+import { environmentNamespaces } from "../model/reachability/fromResources";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";
 

@@ -1,13 +1,9 @@
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
 import { environmentBelow } from "../model/environment";
-import {
-  compareParity,
-  itemFix,
-  PARITY_EXCEPTIONS_KEY,
-  parityFromResources,
-  parseParityExceptions,
-  todayUtc,
-} from "../model/parity";
+import { compareParity } from "../model/parity/compare";
+import { itemFix } from "../model/parity/items";
+import { PARITY_EXCEPTIONS_KEY, parseParityExceptions, todayUtc } from "../model/parity/exceptions";
+import { parityFromResources } from "../model/parity/fromResources";
 import { readBaseline } from "./lib/baseline";
 import { PARITY_SCHEMA, type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { environmentOfStack, message, parityExceptionsConfig } from "./lib/resources";

@@ -1,13 +1,9 @@
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
-import {
-  canConnect,
-  canReachExternal,
-  compileWorld,
-  type NetworkPolicy,
-  type PodRef,
-} from "../model/reachability";
+import { canConnect, canReachExternal } from "../model/reachability/connect";
+import { compileWorld } from "../model/reachability/compile";
+import type { NetworkPolicy, PodRef } from "../model/reachability/types";
 import { isObject, kindOf, labelsOf, metadataField, podSpecOf } from "../model/resources";
-import { toNetworkPolicy } from "./lib/network";
+import { toNetworkPolicy } from "../model/reachability/fromResources";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";
 

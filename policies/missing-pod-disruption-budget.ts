@@ -1,5 +1,5 @@
 import type { EnforcementLevel, StackValidationPolicy } from "@pulumi/policy";
-import { matchesSelector } from "../model/reachability";
+import { matchesSelector } from "../model/reachability/compile";
 import {
   UNKNOWN,
   containsUnknown,

@@ -11,9 +11,9 @@
  * refuses, a bad argument), one line per problem; 3 verify itself failed. With --json or
  * --markdown, exit 2 and 3 put the problems on stdout too, so that a PR comment is never empty.
  */
-import { PROJECT } from "../model/config";
+import { PROJECT } from "../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName, isEnvName } from "../model/environment";
-import { PARITY_EXCEPTIONS_KEY } from "../model/parity";
+import { PARITY_EXCEPTIONS_KEY } from "../model/parity/exceptions";
 import { readStackConfig, type StackConfig, StackFileError } from "./stackConfig";
 import { isolation, parityMatrix, withPlainTextSecretFindings } from "./verify/matrix";
 import { analyzeRun, packConfig, stackContext, startPack } from "./verify/pack";

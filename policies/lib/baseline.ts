@@ -7,8 +7,8 @@ import {
   baselineEnvironmentProblem,
   type ParityDocument,
   parseParityDocument,
-} from "../../model/parity";
-import { FingerprintMatcher } from "../../model/secrets";
+} from "../../model/parity/document";
+import { FingerprintMatcher } from "../../model/secrets/fingerprints";
 
 export interface BaselineState {
   /** The document, when present and valid for `current`. */

@@ -11,7 +11,7 @@
  */
 import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
 import { type EnvName, ENVIRONMENTS, isEnvName } from "../../model/environment";
-import { PARITY_EXCEPTIONS_KEY } from "../../model/parity";
+import { PARITY_EXCEPTIONS_KEY } from "../../model/parity/exceptions";
 import { isObject, type KubeResource, labelsOf } from "../../model/resources";
 import { ENVIRONMENT_LABEL } from "../../model/workload";
 

@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { ENVIRONMENTS } from "../../model/environment";
 import { networkPolicies } from "../../model/network";
-import { canConnect, crossEnvironmentLeaks, isolationMatrix, matrixCell, World } from "../../model/reachability";
+import { canConnect } from "../../model/reachability/connect";
+import {
+  crossEnvironmentLeaks,
+  isolationMatrix,
+  matrixCell,
+} from "../../model/reachability/matrix";
+import { World } from "../../model/reachability/types";
 
 function world(egressCidrs: Record<string, string[]> = {}): World {
   return {

@@ -1,20 +1,19 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { canConnect, canReachExternal } from "../../model/reachability/connect";
+import { compileWorld, matchesSelector } from "../../model/reachability/compile";
 import {
-  canConnect,
-  canReachExternal,
-  compileWorld,
   crossEnvironmentLeaks,
-  DEFAULT_EXTERNAL_PROBE_IP,
-  type Endpoint,
   type EnvPod,
   formatIsolationMatrix,
-  formatPorts,
   isolationMatrix,
+  matrixCell,
+} from "../../model/reachability/matrix";
+import {
+  DEFAULT_EXTERNAL_PROBE_IP,
+  type Endpoint,
   type Labels,
   type LabelSelector,
-  matchesSelector,
-  matrixCell,
   NAMESPACE_NAME_LABEL,
   type Namespace,
   type NetworkPolicy,
@@ -24,7 +23,8 @@ import {
   type PortQuery,
   type PortRange,
   type World,
-} from "../../model/reachability";
+} from "../../model/reachability/types";
+import { formatPorts } from "../../model/reachability/ports";
 
 // A compliant baseline like the program's (model/network.ts), then one change per case.
 

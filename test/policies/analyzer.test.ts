@@ -13,7 +13,6 @@ import * as engineGrpc from "@pulumi/pulumi/proto/engine_grpc_pb";
 import * as enginePb from "@pulumi/pulumi/proto/engine_pb";
 import {
   EngineServer,
-  goDurationSeconds,
   type PackInfo,
   policyView,
   reconcilePolicyConfig,
@@ -21,6 +20,7 @@ import {
   PACK_DIR,
   PolicyPackProcess,
 } from "../../tools/analyzer";
+import { goDurationSeconds } from "../../tools/verify/registrations";
 import { realRun } from "./support";
 
 const P = "urn:pulumi:prod::env-progression::";

@@ -8,17 +8,15 @@ import fc from "fast-check";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
 import {
   canonicalJson,
-  compareParity,
-  describeAllowances,
-  isDigestPinned,
-  itemKind,
   type ParityDocument,
-  parityFromResources,
-  parseImageRef,
   parseParityDocument,
-  parseParityExceptions,
-  todayUtc,
-} from "../../model/parity";
+} from "../../model/parity/document";
+import { compareParity } from "../../model/parity/compare";
+import { describeAllowances } from "../../model/parity/allowances";
+import { isDigestPinned, parseImageRef } from "../../model/image";
+import { itemKind } from "../../model/parity/items";
+import { parityFromResources } from "../../model/parity/fromResources";
+import { parseParityExceptions, todayUtc } from "../../model/parity/exceptions";
 import { FINGERPRINT, realRun } from "./support";
 
 const DIGEST_A = `sha256:${"a".repeat(64)}`;

@@ -6,21 +6,22 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   CANDIDATE_MIN,
+  hasCredentialUrl,
+  isSensitiveName,
+  secretCandidates,
+  sensitiveAssignments,
+} from "../../model/secrets/sensitive";
+import {
   fingerprint,
   FingerprintMatcher,
   fingerprintSecrets,
-  hasCredentialUrl,
-  isSensitiveName,
   newFingerprintParams,
   parseSecretFingerprints,
-  plainTextSites,
-  plaintextSecretReasons,
-  secretCandidates,
-  secretReferencesOf,
-  secretValuesOf,
-  sensitiveAssignments,
   stableFingerprintParams,
-} from "../../model/secrets";
+} from "../../model/secrets/fingerprints";
+import { plainTextSites, plaintextSecretReasons } from "../../model/secrets/sites";
+import { secretReferencesOf } from "../../model/secrets/references";
+import { secretValuesOf } from "../../model/secrets/values";
 import { fixFor, plainTextFix } from "../../policies/disallow-lower-environment-secrets";
 import { canarySecrets } from "../../tools/evaluate";
 import { FINGERPRINT, realRun } from "./support";

@@ -5,8 +5,8 @@
  * ConfigureStack and Configure, as a new engine run would).
  */
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
-import type { ParityDocument } from "../../model/parity";
-import { newFingerprintParams } from "../../model/secrets";
+import type { ParityDocument } from "../../model/parity/document";
+import { newFingerprintParams } from "../../model/secrets/fingerprints";
 import {
   type AnalyzerResourceInput,
   type Diagnostic,

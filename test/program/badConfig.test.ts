@@ -11,7 +11,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadConfig } from "../../config";
-import { parseConfig, shownValue } from "../../model/config";
+import { parseConfig } from "../../model/config/parse";
+import { shownValue } from "../../model/config/redact";
 import { readStackConfig } from "../../tools/stackConfig";
 import { canarySecrets, evaluateStack, EvaluateOptions, ROOT } from "../support/program";
 

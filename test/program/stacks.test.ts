@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ENVIRONMENTS, EnvName } from "../../model/environment";
-import { NAMESPACE_NAME_LABEL } from "../../model/network";
+import { NAMESPACE_NAME_LABEL } from "../../model/reachability/types";
 import { canarySecrets, evaluateStack, Evaluation, one, ofType, Registered, ROOT, secretValue, UNKNOWN_OUTPUT } from "../support/program";
 
 const K = {

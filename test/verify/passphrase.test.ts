@@ -12,7 +12,7 @@ import {
   makeEncryptionSalt,
   PassphraseError,
   type PassphraseErrorCode,
-} from "../../model/passphrase";
+} from "../../tools/verify/passphrase";
 
 // PBKDF2 with Pulumi's 1,000,000 iterations is deliberately slow, so each key is derived once per
 // suite and shared; no test asserts anything about time.

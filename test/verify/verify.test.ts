@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { makeEncryptionSalt } from "../../model/passphrase";
+import { makeEncryptionSalt } from "../../tools/verify/passphrase";
 import { ROOT } from "../../tools/evaluate";
 import {
   failureLines,

@@ -24,7 +24,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { isMap, isNode, isScalar, parseDocument } from "yaml";
-import { SECRET_KEYS } from "../../model/config";
+import { SECRET_KEYS } from "../../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
 import { envSuffix, findOnPath } from "../../tools/promote/setup";
 

@@ -18,7 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
-import { parseParityDocument } from "../../model/parity";
+import { parseParityDocument } from "../../model/parity/document";
 import { parseArgsProblem, runAsProcess } from "./args";
 import { EXIT, type PolicyPackConfig } from "./plan";
 

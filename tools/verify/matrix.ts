@@ -8,29 +8,29 @@ import { type EnvName } from "../../model/environment";
 import {
   compareParity,
   compareSecrets,
-  itemLabel,
-  itemOrder,
-  itemReason,
   type ParityComparison,
-  type ParityDocument,
-  type ParityException,
   type ParityStatus,
-  parityFromResources,
+} from "../../model/parity/compare";
+import { itemLabel, itemOrder, itemReason } from "../../model/parity/items";
+import type { ParityDocument } from "../../model/parity/document";
+import {
+  type ParityException,
   parseParityExceptions,
   PARITY_EXCEPTIONS_KEY,
   todayUtc,
-} from "../../model/parity";
-import { fingerprintSecrets, secretValuesOf } from "../../model/secrets";
-import { PROJECT } from "../../model/config";
+} from "../../model/parity/exceptions";
+import { parityFromResources } from "../../model/parity/fromResources";
+import { fingerprintSecrets } from "../../model/secrets/fingerprints";
+import { secretValuesOf } from "../../model/secrets/values";
+import { PROJECT } from "../../model/config/environmentConfig";
+import { compileWorld } from "../../model/reachability/compile";
 import {
-  compileWorld,
   crossEnvironmentLeaks,
   type EnvPod,
   isolationMatrix,
   type Matrix,
-  type Namespace,
-  type NetworkPolicy,
-} from "../../model/reachability";
+} from "../../model/reachability/matrix";
+import type { Namespace, NetworkPolicy } from "../../model/reachability/types";
 import {
   containersOf,
   isObject,
@@ -41,7 +41,7 @@ import {
   UNKNOWN,
   urnType,
 } from "../../model/resources";
-import { environmentNamespaces, toNetworkPolicy } from "../../policies/lib/network";
+import { environmentNamespaces, toNetworkPolicy } from "../../model/reachability/fromResources";
 import type { StackRun } from "./stacks";
 
 export type CellStatus = ParityStatus | "baseline" | "absent" | "not checked";

@@ -4,8 +4,8 @@
  * below as policy config.
  */
 import { policyPackConfig } from "../../model/baseline";
-import type { ParityDocument } from "../../model/parity";
-import { PROJECT } from "../../model/config";
+import type { ParityDocument } from "../../model/parity/document";
+import { PROJECT } from "../../model/config/environmentConfig";
 import {
   type Diagnostic,
   type EngineServer,

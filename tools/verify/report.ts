@@ -6,7 +6,7 @@
  */
 import { stripVTControlCharacters } from "node:util";
 import type { EnvName } from "../../model/environment";
-import type { ParityException } from "../../model/parity";
+import type { ParityException } from "../../model/parity/exceptions";
 import { urnType } from "../../model/resources";
 import type { EnforcementLevel } from "../analyzer";
 import type { IsolationResult, ParityCell, ParityMatrix } from "./matrix";

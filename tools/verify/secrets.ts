@@ -4,8 +4,9 @@
  * would refuse. Light: no Pulumi SDK is loaded here.
  */
 import * as fs from "node:fs";
-import { parseConfig, PROJECT, SECRET_KEYS, type SecretKey } from "../../model/config";
-import { crypterFromStackFile, PassphraseError } from "../../model/passphrase";
+import { parseConfig } from "../../model/config/parse";
+import { PROJECT, SECRET_KEYS, type SecretKey } from "../../model/config/environmentConfig";
+import { crypterFromStackFile, PassphraseError } from "./passphrase";
 import { envSuffix } from "../promote/setup";
 import { StackFileError, type StackConfig } from "../stackConfig";
 

@@ -5,20 +5,22 @@
  * parity baseline it exports for the stack above.
  */
 import * as path from "node:path";
-import { readMigrations } from "../../components/migration";
-import { parseConfig, PROJECT, SECRET_KEYS } from "../../model/config";
+import { readMigrations } from "../../model/migrations";
+import { parseConfig } from "../../model/config/parse";
+import { PROJECT, SECRET_KEYS } from "../../model/config/environmentConfig";
 import { type EnvName, isEnvName } from "../../model/environment";
-import { type ParityDocument, parityBaseline, parseParityDocument } from "../../model/parity";
-import type { FingerprintParams } from "../../model/secrets";
+import { type ParityDocument, parseParityDocument } from "../../model/parity/document";
+import { parityBaseline } from "../../model/parity/fromConfig";
+import type { FingerprintParams } from "../../model/secrets/fingerprints";
 import type { KubeResource } from "../../model/resources";
 import {
   captureRegistrations,
   engineStackTags,
   engineView,
   type EngineView,
-  policyView,
   type Registration,
-} from "../analyzer";
+} from "./registrations";
+import { policyView } from "../analyzer";
 import { evaluateStack, type Evaluation, ROOT } from "../evaluate";
 import { readStackConfig, type StackConfig, StackFileError } from "../stackConfig";
 import { readProjectMeta } from "./project";
