@@ -1,5 +1,5 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { isDigestPinned } from "../model/parity";
+import { isDigestPinned } from "../model/image";
 import { containersOf, isUnknown, podSpecOf, UNKNOWN } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";

@@ -1,5 +1,5 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { COMPONENT_LABEL, MIGRATION_COMPONENT } from "../model/parity";
+import { COMPONENT_LABEL, MIGRATION_COMPONENT } from "../model/workload";
 import {
   containersOf,
   isObject,
