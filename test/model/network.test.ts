@@ -1,6 +1,6 @@
 /**
  * The program's own NetworkPolicies (model/network.ts, what the components create), evaluated
- * under Kubernetes semantics by model/reachability.ts: the environments cannot reach each other.
+ * under Kubernetes semantics by model/reachability/: the environments cannot reach each other.
  */
 import assert from "node:assert/strict";
 import { ENVIRONMENTS } from "../../model/environment";

@@ -1,5 +1,5 @@
 /**
- * model/parity.ts on its own: the items, the comparison rules, exceptions and their expiry, and
+ * model/parity/ on its own: the items, the comparison rules, exceptions and their expiry, and
  * the agreement between the program's side (parityBaseline) and the policy's side
  * (parityFromResources) for each real stack.
  */

@@ -1,5 +1,5 @@
 /**
- * model/secrets.ts on its own: what a sensitive name is, where plaintext secrets hide, and the
+ * model/secrets/ on its own: what a sensitive name is, where plaintext secrets hide, and the
  * fingerprints that compare secret values across environments without writing them down.
  */
 import assert from "node:assert/strict";

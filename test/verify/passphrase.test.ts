@@ -52,7 +52,7 @@ function expectError(
   return caught;
 }
 
-describe("model/passphrase", () => {
+describe("tools/verify/passphrase", () => {
   describe("Pulumi's own vector (pulumi/pulumi pkg/secrets/passphrase/manager_test.go)", () => {
     const vector = loadVector("pulumi-manager-test.yaml");
     let crypter: Crypter;

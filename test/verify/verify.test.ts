@@ -320,7 +320,7 @@ describe("npm run verify (as a process)", function () {
       lines[1],
       "Pulumi.prod.yaml: env-progression:replicsa is not a key of this project; did you mean env-progression:replicas?",
     );
-    // word for word what the program's own check (model/config.ts) says about this stack file
+    // word for word what the program's own check (model/config/parse.ts) says about this stack file
     const cfg = readStackConfig(dir, "prod");
     assert.deepEqual(
       lines,
