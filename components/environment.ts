@@ -166,8 +166,8 @@ export class Environment extends pulumi.ComponentResource {
       .apply(([v, sha]) => ({ version: v, commit: sha, image: c.image }));
     this.featureFlags = pulumi.output(c.featureFlags);
     // Computed from the secrets, so the SDK marks it secret; it holds only their slow, salted
-    // fingerprints (model/secrets/fingerprints.ts), and the pipeline must read it in plaintext to pass it on
-    // as the next environment's policy config.
+    // fingerprints (model/secrets/fingerprints.ts), and the pipeline must read it in plaintext to
+    // pass it on as the next environment's policy config.
     // The fingerprints' salt comes from the namespace's uid, so the output stays the same from one
     // `up` or preview to the next instead of changing with a fresh salt every time.
     this.parityBaseline = pulumi.unsecret(

@@ -20,7 +20,7 @@ export interface MigrationArgs {
   databaseHost: pulumi.Input<string>;
   databasePort: pulumi.Input<number>;
   databaseSecretName: pulumi.Input<string>;
-  /** The numbered .sql files and migrate.sh, by file name (see readMigrations in model/migrations.ts). */
+  /** The numbered .sql files and migrate.sh, by file name (model/migrations.ts readMigrations). */
   files: Record<string, string>;
   lockTimeout: string;
   statementTimeout: string;

@@ -5,7 +5,7 @@
 import type { Resources } from "../environment";
 import { parseCpu, parseMemory } from "../quantity";
 
-/** `resources` of the stack file; every problem through `fail`, naming the key and what is right. */
+/** `resources` of the stack file; each problem goes to `fail`, naming the key and what is right. */
 export function parseResources(
   value: unknown,
   fail: (key: string, got: string, expected: string) => void,

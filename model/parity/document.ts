@@ -23,7 +23,7 @@ export interface ParityDocument {
   environment: EnvName;
   /** id -> entry. An id `prefix:*` with an unknown entry stands for every item of that prefix. */
   items: Record<string, ParityEntry>;
-  /** Fingerprints of the environment's secret values (model/secrets/fingerprints.ts); never the values. */
+  /** Fingerprints of the secret values (model/secrets/fingerprints.ts); never the values. */
   secrets?: SecretFingerprints;
 }
 

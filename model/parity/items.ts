@@ -1,6 +1,6 @@
 /**
  * Which items parity compares between two environments, and what each may do: be identical, differ
- * (with the reason), or differ by necessity. An id is `prefix` or `prefix:<subject>`
+ * for a stated reason, or differ always (secret values). An id is `prefix` or `prefix:<subject>`
  * (`flag:checkout-v2`). The rest of model/parity/ reads these rules, so a change of what "parity"
  * means is an edit here, and the program and the policies agree by construction.
  */

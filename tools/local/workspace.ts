@@ -4,9 +4,9 @@
  * without touching the checkout.
  *
  * Secrets: each stack gets a random passphrase; every `secure:` value in its stack file, and every
- * secret the program requires (SECRET_KEYS in model/config/environmentConfig.ts, e.g. dbPassword), is set to a fresh
- * random value, different per stack (so the policy that rejects a lower environment's secret in a
- * higher one is satisfied). That needs no secret in CI. It assumes the secrets are credentials the
+ * secret the program requires (SECRET_KEYS in model/config/environmentConfig.ts, e.g.
+ * dbPassword), is set to a fresh random value, different per stack (so the policy that rejects a
+ * lower environment's secret in a higher one is satisfied). That needs no secret in CI. It assumes the secrets are credentials the
  * program provisions itself, which is what they are (the database password is the database's).
  */
 import { spawn, spawnSync } from "node:child_process";
