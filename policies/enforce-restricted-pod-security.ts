@@ -1,9 +1,6 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { podSpecOf, UNKNOWN } from "../model/resources";
+import { podPolicy } from "./lib/podPolicy";
 import { restrictedPodSecurity } from "./lib/podSecurity";
-import { resourcePolicy, result } from "./lib/policy";
-import { message } from "./lib/resources";
-import { POD_TYPES } from "./lib/types";
 
 export const NAME = "enforce-restricted-pod-security";
 
@@ -11,32 +8,18 @@ export const NAME = "enforce-restricted-pod-security";
 export function enforceRestrictedPodSecurity(
   enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
-  return resourcePolicy({
+  return podPolicy({
     name: NAME,
     description:
       "Every pod meets the Pod Security Standards restricted profile: non-root, no privilege escalation, seccomp, dropped capabilities, allowed volume types.",
     enforcementLevel,
-    types: POD_TYPES,
-    check: (r) => {
-      const out = result();
-      const pod = podSpecOf(r);
-      if (pod === undefined) return out;
-      if (pod.spec === UNKNOWN) {
-        out.unknown.push(pod.path);
-        return out;
-      }
+    why: 'the environment\'s namespace enforces Pod Security "restricted", so the API server would refuse the pod, and a container that can become root can escape to the node',
+    fix: "use the restricted security context of model/workload.ts (podSecurityContext, containerSecurityContext) for every container",
+    // Every container group: the admission check reads init and ephemeral containers too.
+    pod: (pod, unknown) => {
       const res = restrictedPodSecurity(pod.spec, pod.path);
-      out.unknown.push(...res.unknown);
-      for (const f of res.findings) {
-        out.findings.push({
-          message: message(
-            `${r.name}: ${f}`,
-            'the environment\'s namespace enforces Pod Security "restricted", so the API server would refuse the pod, and a container that can become root can escape to the node',
-            "use the restricted security context of model/workload.ts (podSecurityContext, containerSecurityContext) for every container",
-          ),
-        });
-      }
-      return out;
+      unknown.push(...res.unknown);
+      return res.findings;
     },
   });
 }

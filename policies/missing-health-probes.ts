@@ -1,7 +1,6 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
-import { containersOf, isUnknown, podSpecOf, UNKNOWN } from "../model/resources";
-import { resourcePolicy, result } from "./lib/policy";
-import { message } from "./lib/resources";
+import { isUnknown } from "../model/resources";
+import { podPolicy } from "./lib/podPolicy";
 import { LONG_RUNNING_TYPES } from "./lib/types";
 
 export const NAME = "missing-health-probes";
@@ -9,35 +8,27 @@ export const NAME = "missing-health-probes";
 export function missingHealthProbes(
   enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
-  return resourcePolicy({
+  return podPolicy({
     name: NAME,
     description: "Every container of a long-running workload has a readiness and a liveness probe.",
     enforcementLevel,
     types: LONG_RUNNING_TYPES,
-    check: (r) => {
-      const out = result();
-      const pod = podSpecOf(r);
-      if (pod === undefined) return out;
-      if (pod.spec === UNKNOWN) return (out.unknown.push(pod.path), out);
-      for (const c of containersOf(pod.spec, pod.path, out.unknown)) {
-        if (c.group !== "containers") continue;
+    why: "without readiness a rollout sends traffic to pods that cannot serve it, and without liveness a wedged process is never restarted",
+    fix: "add readinessProbe and livenessProbe (model/workload.ts httpProbes checks /healthz)",
+    // Init containers finish before the pod serves, so they have nothing to probe.
+    containers: {
+      groups: ["containers"],
+      check: (c, _pod, unknown) => {
         const missing: string[] = [];
         for (const probe of ["readinessProbe", "livenessProbe"]) {
           const v = c.container[probe];
-          if (isUnknown(v)) out.unknown.push([...c.path, probe]);
+          if (isUnknown(v)) unknown.push([...c.path, probe]);
           else if (v === undefined || v === null) missing.push(probe);
         }
-        if (missing.length > 0) {
-          out.findings.push({
-            message: message(
-              `${r.name}: container ${c.name} has no ${missing.join(" and no ")}`,
-              "without readiness a rollout sends traffic to pods that cannot serve it, and without liveness a wedged process is never restarted",
-              "add readinessProbe and livenessProbe (model/workload.ts httpProbes checks /healthz)",
-            ),
-          });
-        }
-      }
-      return out;
+        return missing.length > 0
+          ? `container ${c.name} has no ${missing.join(" and no ")}`
+          : undefined;
+      },
     },
   });
 }

@@ -1,15 +1,7 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { COMPONENT_LABEL, MIGRATION_COMPONENT } from "../model/workload";
-import {
-  containersOf,
-  isObject,
-  isUnknown,
-  labelsOf,
-  podSpecOf,
-  UNKNOWN,
-} from "../model/resources";
-import { resourcePolicy, result } from "./lib/policy";
-import { environmentOf, message } from "./lib/resources";
+import { isObject, isUnknown, labelsOf } from "../model/resources";
+import { podPolicy } from "./lib/podPolicy";
 import { T } from "./lib/types";
 
 export const NAME = "missing-migration-lock-timeout";
@@ -35,26 +27,29 @@ export function pgDurationMs(text: string): number | undefined {
 export function missingMigrationLockTimeout(
   enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
-  return resourcePolicy({
+  return podPolicy({
     name: NAME,
     description:
       "Outside dev, a migration Job runs with a PostgreSQL lock_timeout of at most one minute.",
     enforcementLevel,
     types: [T.job, T.cronJob],
-    check: (r) => {
-      const out = result();
-      const env = environmentOf(r.props);
-      if (env === "dev") return out;
-      const pod = podSpecOf(r);
-      const labels = { ...labelsOf(r.props), ...(pod?.template ? labelsOf(pod.template) : {}) };
-      if (labels[COMPONENT_LABEL] !== MIGRATION_COMPONENT || pod === undefined) return out;
-      if (pod.spec === UNKNOWN) return (out.unknown.push(pod.path), out);
-      for (const c of containersOf(pod.spec, pod.path, out.unknown)) {
-        if (c.group !== "containers") continue;
+    applies: (w) => {
+      if (w.env === "dev") return false;
+      const labels = { ...labelsOf(w.resource.props), ...(w.template ? labelsOf(w.template) : {}) };
+      return labels[COMPONENT_LABEL] === MIGRATION_COMPONENT;
+    },
+    why: 'a migration that waits for a lock makes every query on that table queue behind it, which at production scale stalls the service ("Migration locked tables at scale")',
+    fix: (env) =>
+      `set lockTimeout in Pulumi.${env}.yaml to a PostgreSQL duration such as 5s (at most 1min; 0 is allowed only in dev)`,
+    // The rule reads the container that runs migrate.sh, which components/migration.ts makes the
+    // Job's container; an init container (one that waits for the database, say) takes no lock.
+    containers: {
+      groups: ["containers"],
+      check: (c, pod, unknown) => {
         const env_ = c.container.env;
         if (isUnknown(env_)) {
-          out.unknown.push([...c.path, "env"]);
-          continue;
+          unknown.push([...c.path, "env"]);
+          return undefined;
         }
         // migrate.sh appends LOCK_TIMEOUT to PGOPTIONS, so LOCK_TIMEOUT wins when both are set.
         let fromLock: number | "invalid" | undefined;
@@ -64,7 +59,7 @@ export function missingMigrationLockTimeout(
           if (!isObject(e) || (e.name !== "LOCK_TIMEOUT" && e.name !== "PGOPTIONS")) continue;
           const value = e.value;
           if (isUnknown(value)) {
-            out.unknown.push([...c.path, "env", String(i), "value"]);
+            unknown.push([...c.path, "env", String(i), "value"]);
             unknownValue = true;
             continue;
           }
@@ -76,7 +71,7 @@ export function missingMigrationLockTimeout(
           }
         }
         const timeout = fromLock ?? fromOptions;
-        if (unknownValue && timeout === undefined) continue;
+        if (unknownValue && timeout === undefined) return undefined;
         const problem =
           timeout === undefined
             ? "sets no lock_timeout (LOCK_TIMEOUT or PGOPTIONS -c lock_timeout=...)"
@@ -87,17 +82,10 @@ export function missingMigrationLockTimeout(
                 : timeout > MAX_LOCK_TIMEOUT_MS
                   ? "sets a lock_timeout longer than one minute"
                   : undefined;
-        if (problem !== undefined) {
-          out.findings.push({
-            message: message(
-              `${r.name}: migration container ${c.name} ${problem} in ${env}`,
-              'a migration that waits for a lock makes every query on that table queue behind it, which at production scale stalls the service ("Migration locked tables at scale")',
-              `set lockTimeout in Pulumi.${env}.yaml to a PostgreSQL duration such as 5s (at most 1min; 0 is allowed only in dev)`,
-            ),
-          });
-        }
-      }
-      return out;
+        return problem === undefined
+          ? undefined
+          : `migration container ${c.name} ${problem} in ${pod.env}`;
+      },
     },
   });
 }
