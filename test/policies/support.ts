@@ -47,7 +47,7 @@ export async function realPackConfig(stack: EnvName): Promise<Record<string, unk
   return packConfig(below, older);
 }
 
-const engine = new EngineServer();
+let engine = new EngineServer();
 const packs = new Map<string, Promise<PolicyPackProcess>>();
 
 /** A pack process for the stack, its environment carrying `config` as PULUMI_CONFIG does. */
@@ -72,6 +72,8 @@ export async function closeAll(): Promise<void> {
   for (const p of packs.values()) await (await p).close();
   packs.clear();
   await engine.close();
+  // A shut-down server cannot listen again; the next suite of the same mocha run gets its own.
+  engine = new EngineServer();
 }
 
 export interface Case extends RunOptions {
