@@ -1,5 +1,5 @@
 /**
- * The network model (README, "What each stack provisions") as plain NetworkPolicy specs. The program creates exactly these,
+ * The network model (docs/stacks.md, "What each stack provisions") as plain NetworkPolicy specs. The program creates exactly these,
  * and the isolation matrix (model/reachability/) evaluates them: one definition, two readers.
  */
 
