@@ -9,6 +9,7 @@ import {
   CANARY,
   isSecretValue,
   registerSmokeTest,
+  RUN_REPORTED_VERSION,
   SMOKE_RUN_TYPE,
   SMOKE_TEST_TYPE,
   TOKEN_HEADER,
@@ -32,7 +33,8 @@ describe("SmokeTest component (under the SDK's mocks)", () => {
     assert.equal(run.inputs.requestTimeoutMs, 10_000);
     assert.equal(run.inputs.deadlineMs, 60_000);
     assert.equal(typeof unsecret(run.inputs.__provider), "string");
-    assert.equal(verifiedVersion, "1.4.0");
+    assert.notEqual(RUN_REPORTED_VERSION, TYPICAL_ARGS.expectVersion);
+    assert.equal(verifiedVersion, RUN_REPORTED_VERSION, "verifiedVersion is not the run's output");
     assert.deepEqual(checks, [{ name: "health", ok: true, latencyMs: 3, status: 200 }]);
     assert.deepEqual(
       secretOutputs,

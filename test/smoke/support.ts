@@ -70,6 +70,12 @@ class Rollout extends pulumi.CustomResource {
 }
 
 /**
+ * The version the mocked run reports. Not TYPICAL_ARGS.expectVersion on purpose: a component that
+ * echoed the version it was told to expect, instead of the one its run saw, would then still pass.
+ */
+export const RUN_REPORTED_VERSION = "1.4.0-reported-by-run";
+
+/**
  * Builds a SmokeTest under the SDK's in-process mocks and returns what the program registered, as
  * the engine would receive it (inputs on the wire, parents and dependencies from the requests).
  */
@@ -90,7 +96,7 @@ export async function registerSmokeTest(
         resources.push({ type: a.type, name: a.name, inputs: a.inputs, parent: "", dependsOn: [] });
         const state: Json = { ...a.inputs };
         if (a.type === SMOKE_RUN_TYPE) {
-          state.verifiedVersion = "1.4.0";
+          state.verifiedVersion = RUN_REPORTED_VERSION;
           state.results = [{ name: "health", ok: true, latencyMs: 3, status: 200 }];
         }
         return { id: `${a.name}-id`, state };
