@@ -73,10 +73,11 @@ interface SmokeRunOutputs {
 }
 
 /**
- * The engine's placeholder for a value not known until apply (preview): the SDK's
- * `runtime/rpc` `unknownValue`, written out so that the provider text does not load the SDK.
+ * The engine's placeholder for a value not known until apply (preview), from the SDK. Read once
+ * at module level: the serialized provider captures this string by value, so the provider text
+ * still does not load the SDK.
  */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const UNKNOWN: string = pulumi.runtime.unknownValue;
 
 function containsUnknown(value: unknown): boolean {
   if (value === UNKNOWN) return true;
