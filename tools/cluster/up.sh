@@ -244,11 +244,24 @@ fail() { # component message
 }
 
 # Polls CHECK until it succeeds, the component's process dies, or TIMEOUT seconds pass.
+exec_pending() { # component: its pid is alive and has not exec'd the component's binary yet
+  local pid
+  pid="$(cat "$(cluster_pid_file "$1")" 2>/dev/null)" || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" || return 1
+  case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in
+    */bash | */setsid) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
 wait_ready() { # component timeout check...
   local c="$1" timeout="$2" t_start=$EPOCHREALTIME pid
   shift 2
   while :; do
-    if [ "$c" != - ] && ! pid="$(cluster_live_pid "$c")"; then
+    # Between the fork and the exec, the pid is still the shell's (or setsid's): under load that
+    # window is long enough to be seen, and it is not an exit. Only a pid that is gone, or that
+    # runs something else than this shell, setsid or the component, has exited.
+    if [ "$c" != - ] && ! pid="$(cluster_live_pid "$c")" && ! exec_pending "$c"; then
       fail "$c" "the process exited"
     fi
     "$@" >/dev/null 2>&1 && return 0
