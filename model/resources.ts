@@ -64,14 +64,6 @@ export function kindOf(type: string): string | undefined {
   return kind === "" ? undefined : kind;
 }
 
-/**
- * A URN's own resource type: `urn:pulumi:<stack>::<project>::<parent$…$type>::<name>` keeps the
- * parents' types before its own, each ended by `$`.
- */
-export function urnType(urn: string): string {
-  return (urn.split("::")[2] ?? "").split("$").pop() ?? "";
-}
-
 /** metadata.labels, without unknown entries. */
 export function labelsOf(props: Record<string, unknown>): Record<string, string> {
   const metadata = props.metadata;

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { execSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
+import { urnName } from "../model/urn";
 import { readStackConfig } from "./stackConfig";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -51,10 +52,6 @@ export function canarySecrets(stack: string): Record<string, string> {
     "env-progression:dbPassword": `canary-db-${stack}-7f3a9c`,
     "env-progression:smokeToken": `canary-token-${stack}-b41e02`,
   };
-}
-
-function urnName(urn: string): string {
-  return urn.split("::").pop() ?? urn;
 }
 
 /** Drops the project's own modules from the require cache so the program runs afresh. */

@@ -20,6 +20,7 @@ import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { policyPackConfig } from "../../model/baseline";
 import type { EnvName } from "../../model/environment";
+import { urnType } from "../../model/urn";
 import { AutomationRunner } from "../../tools/promote/automation";
 import type { OperationResult } from "../../tools/promote/plan";
 
@@ -151,7 +152,7 @@ function step(
   op: "create" | "update" | "same" | "replace" | "delete",
   urnText: string,
 ): { metadata: NonNullable<EngineEvent["resOutputsEvent"]>["metadata"] } {
-  const type = urnText.split("::")[2]!.split("$").pop()!;
+  const type = urnType(urnText);
   return { metadata: { op, urn: urnText, type, provider: "" } };
 }
 function policy(

@@ -5,8 +5,8 @@ import {
   classifyFailure,
   cleanMessage,
   isSmokeUrn,
-  urnName,
 } from "../../tools/promote/failure";
+import { urnName } from "../../model/urn";
 
 let sequence = 0;
 function event(body: Omit<EngineEvent, "sequence" | "timestamp">): EngineEvent {

@@ -13,6 +13,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { SmokeTestArgs } from "../../components/smokeTest";
+import { urnName } from "../../model/urn";
 import { promiseOf } from "../support/program";
 import { makeCertificates } from "./certificates";
 
@@ -56,10 +57,6 @@ export function isSecretValue(value: unknown): boolean {
 
 export function unsecret(value: unknown): unknown {
   return isSecretValue(value) ? (value as Json).value : value;
-}
-
-function urnName(urn: string): string {
-  return urn.split("::").pop() ?? urn;
 }
 
 /** Stands in for the workload the smoke test waits for. */

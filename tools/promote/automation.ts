@@ -17,7 +17,8 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
-import { classifyFailure, cleanMessage, lastErrorLine, urnName } from "./failure";
+import { urnName } from "../../model/urn";
+import { classifyFailure, cleanMessage, lastErrorLine } from "./failure";
 import type { OperationOptions, OperationResult, StackRunner } from "./plan";
 import { writePolicyConfigFile } from "./policy-config";
 import { envSuffix, stackVariables, type Environ } from "./setup";

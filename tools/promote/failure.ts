@@ -13,6 +13,7 @@
  * resource registered without that parent. Either one is enough.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { urnName, urnTypeChain } from "../../model/urn";
 
 /** The type-token prefix of the smoke component and everything it owns. */
 export const SMOKE_TYPE_PREFIX = "env-progression:smoke:";
@@ -49,17 +50,6 @@ export function cleanMessage(message: string): string {
     .map((line) => line.trim())
     .filter((line) => line.length > 0)
     .join(" | ");
-}
-
-/** The type chain of a URN: `urn:pulumi:<stack>::<project>::<type chain>::<name>`. */
-export function urnTypeChain(urn: string): string {
-  const parts = urn.split("::");
-  return parts.length >= 4 ? (parts[2] ?? "") : "";
-}
-
-export function urnName(urn: string): string {
-  const parts = urn.split("::");
-  return parts.length >= 4 ? parts.slice(3).join("::") : urn;
 }
 
 export function isSmokeUrn(urn: string | undefined): boolean {

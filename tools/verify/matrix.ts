@@ -39,8 +39,8 @@ import {
   metadataField,
   podSpecOf,
   UNKNOWN,
-  urnType,
 } from "../../model/resources";
+import { urnType } from "../../model/urn";
 import { environmentNamespaces, toNetworkPolicy } from "../../model/reachability/fromResources";
 import type { StackRun } from "./stacks";
 

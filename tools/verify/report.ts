@@ -7,7 +7,7 @@
 import { stripVTControlCharacters } from "node:util";
 import type { EnvName } from "../../model/environment";
 import type { ParityException } from "../../model/parity/exceptions";
-import { urnType } from "../../model/resources";
+import { urnName, urnType } from "../../model/urn";
 import type { EnforcementLevel } from "../analyzer";
 import type { IsolationResult, ParityCell, ParityMatrix } from "./matrix";
 import type { SecretStatus } from "./stacks";
@@ -53,7 +53,7 @@ export function shortResource(urn: string): string {
   if (!urn.startsWith("urn:")) return urn;
   const type = urnType(urn);
   const kind = type.slice(type.lastIndexOf(":") + 1);
-  return `${kind} ${urn.split("::")[3] ?? ""}`.trim();
+  return `${kind} ${urnName(urn)}`.trim();
 }
 
 export function isolationData(r: IsolationResult): VerifyReport["isolation"] {
