@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { EnvironmentSecrets, ProgramFiles } from "./components/environment";
-import { readMigrations } from "./model/migrations";
+import { readAppMigrations } from "./model/migrations";
+import { isObject as isMap } from "./model/resources";
 import {
   EnvironmentConfig,
   PROJECT,
@@ -35,10 +36,6 @@ function refuse(errors: string[]): never {
   throw new pulumi.RunError(
     `The stack configuration has ${errors.length} problem(s); nothing was changed:\n  ` + errors.join("\n  "),
   );
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -101,7 +98,7 @@ function readFiles(
       : undefined;
   let migrations: Record<string, string> = {};
   try {
-    migrations = readMigrations(path.join(rootDir, "app", "migrations"), path.join(rootDir, "app", "migrate.sh"));
+    migrations = readAppMigrations(rootDir);
   } catch (err) {
     errors.push(`${(err as Error).message}.`);
   }

@@ -30,3 +30,11 @@ export function readMigrations(dir: string, runner: string): Record<string, stri
   }
   return files;
 }
+
+/** The reference app's migrations, as the program deploys them and verify compares them. */
+export function readAppMigrations(rootDir: string): Record<string, string> {
+  return readMigrations(
+    path.join(rootDir, "app", "migrations"),
+    path.join(rootDir, "app", "migrate.sh"),
+  );
+}

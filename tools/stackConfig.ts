@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { isObject as isMap } from "../model/resources";
 
 export interface StackConfig {
   stack: string;
@@ -45,10 +46,6 @@ function readYaml(file: string, problems: string[]): unknown {
     problems.push(`${path.basename(file)}: is not valid YAML: ${first}`);
     return undefined;
   }
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** The CLI passes every config value to the program as a string; structured values as JSON. */

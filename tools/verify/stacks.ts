@@ -4,8 +4,7 @@
  * in-process engine, the registrations as the engine would describe them to an analyzer, and the
  * parity baseline it exports for the stack above.
  */
-import * as path from "node:path";
-import { readMigrations } from "../../model/migrations";
+import { readAppMigrations } from "../../model/migrations";
 import { parseConfig } from "../../model/config/parse";
 import { PROJECT, SECRET_KEYS } from "../../model/config/environmentConfig";
 import { type EnvName, isEnvName } from "../../model/environment";
@@ -139,10 +138,7 @@ export async function runStack(stack: string, opts: RunOptions = {}): Promise<St
     for (const key of Object.keys(SECRET_KEYS)) short[key] = secrets.values[`${PROJECT}:${key}`];
     baseline = parityBaseline({
       config: parsed.config,
-      migrations: readMigrations(
-        path.join(ROOT, "app", "migrations"),
-        path.join(ROOT, "app", "migrate.sh"),
-      ),
+      migrations: readAppMigrations(ROOT),
       secrets: short,
       ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
     });
