@@ -9,10 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { execSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
+import { REPO_ROOT as ROOT } from "../model/paths";
 import { urnName } from "../model/urn";
 import { readStackConfig } from "./stackConfig";
 
-export const ROOT = path.resolve(__dirname, "..");
+export { ROOT };
 
 export interface Registered {
   type: string;

@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
+import { REPO_ROOT } from "../model/paths";
 import { USAGE, UsageError, parseCommandLine, runAsProcess } from "./promote/args";
 import { EXIT, environmentsUpTo, promote, type ExitCode } from "./promote/plan";
 import {
@@ -20,7 +21,6 @@ import {
 } from "./promote/setup";
 import { TerminalApprover, TerminalReporter } from "./promote/terminal";
 
-const REPO_ROOT = path.resolve(__dirname, "..");
 
 function fail(message: string): void {
   process.stderr.write(`promote: ${message}\n`);

@@ -13,11 +13,12 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { SmokeTestArgs } from "../../components/smokeTest";
+import { REPO_ROOT as ROOT } from "../../model/paths";
 import { urnName } from "../../model/urn";
 import { promiseOf } from "../support/program";
 import { makeCertificates } from "./certificates";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
+export { ROOT };
 export const SMOKE_RUN_TYPE = "pulumi-nodejs:dynamic/env-progression:SmokeRun";
 export const SMOKE_TEST_TYPE = "env-progression:smoke:SmokeTest";
 

@@ -4,8 +4,8 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { REPO_ROOT as REPO } from "../../model/paths";
 
-const REPO = path.resolve(__dirname, "../..");
 /** The repository's own plugins: the policy-pack launcher and the @pulumi/command stand-in. */
 export const PLUGINS_DIR = path.join(REPO, "tools", "engine", "plugins");
 /** What `--policy-pack` names for this engine (see tools/engine/plugins/policy-pack). */

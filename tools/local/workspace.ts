@@ -26,9 +26,10 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { isMap, isNode, isScalar, parseDocument } from "yaml";
 import { SECRET_KEYS } from "../../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
+import { REPO_ROOT as REPO } from "../../model/paths";
 import { envSuffix, findOnPath } from "../../tools/promote/setup";
 
-export const REPO = path.resolve(__dirname, "../..");
+export { REPO };
 const NOT_COPIED = new Set([".git", ".pulumi", "bin", ".ci-tmp"]);
 const PROJECT = "env-progression";
 

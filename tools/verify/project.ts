@@ -2,10 +2,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { REPO_ROOT as ROOT } from "../../model/paths";
 import { readProject } from "../stackConfig";
 
 /** The repository root (tools/verify/..); tools/evaluate.ts has the same, but loads the SDK. */
-export const ROOT = path.resolve(__dirname, "..", "..");
+export { ROOT };
 
 let projectMeta: { name: string; runtime: string; description?: string } | undefined;
 
