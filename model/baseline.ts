@@ -6,9 +6,10 @@
  * `pulumi preview|up --policy-pack policies --policy-pack-config <file>`. A policy reads only its
  * own entry of that file, so every policy that compares with the environment below gets a copy.
  */
+import { POLICY } from "./policyNames";
 
 /** Policies that read the baseline of the environment below from their config. */
-export const BASELINE_POLICIES = ["enforce-environment-parity", "disallow-lower-environment-secrets"] as const;
+export const BASELINE_POLICIES = [POLICY.enforceEnvironmentParity, POLICY.disallowLowerEnvironmentSecrets] as const;
 
 /**
  * The `--policy-pack-config` document for a stack whose lower environment exported `baseline`.
@@ -21,7 +22,7 @@ export function policyPackConfig(
 ): Record<string, Record<string, unknown>> {
   const config: Record<string, Record<string, unknown>> = {};
   for (const policy of BASELINE_POLICIES) config[policy] = { baseline };
-  const secrets = config["disallow-lower-environment-secrets"];
+  const secrets = config[POLICY.disallowLowerEnvironmentSecrets];
   if (secrets !== undefined && older.length > 0) secrets.lowerBaselines = [...older];
   return config;
 }

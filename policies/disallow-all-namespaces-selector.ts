@@ -6,8 +6,9 @@ import { activeRules } from "../model/reachability/fromResources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message, pathText } from "./lib/resources";
 import { T } from "./lib/types";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "disallow-all-namespaces-selector";
+export const NAME = POLICY.disallowAllNamespacesSelector;
 
 /** A namespace that has nothing but the label Kubernetes gives every namespace: if a selector matches it, it matches any. */
 const ANY_NAMESPACE = { [NAMESPACE_NAME_LABEL]: "any-namespace-at-all" };

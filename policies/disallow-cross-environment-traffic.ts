@@ -8,8 +8,9 @@ import {
 } from "../model/reachability/fromResources";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "disallow-cross-environment-traffic";
+export const NAME = POLICY.disallowCrossEnvironmentTraffic;
 
 export function disallowCrossEnvironmentTraffic(
   enforcementLevel: EnforcementLevel = "mandatory",

@@ -4,8 +4,9 @@ import { activeRules } from "../model/reachability/fromResources";
 import { resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";
 import { T } from "./lib/types";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "disallow-internet-egress-in-prod";
+export const NAME = POLICY.disallowInternetEgressInProd;
 
 /** A CIDR with prefix length 0: the whole address family (0.0.0.0/0, ::/0). */
 function isWholeFamily(cidr: unknown): boolean {

@@ -8,8 +8,9 @@ import { environmentAboveBaseline, matcherFor, readLowerBaselines } from "./lib/
 import { LOWER_BASELINES_SCHEMA, resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";
 import { PLAIN_TEXT_TYPES } from "./lib/types";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "disallow-lower-environment-secrets";
+export const NAME = POLICY.disallowLowerEnvironmentSecrets;
 
 /** A lower environment's secret that a value matched: the environment, and the baseline's source name. */
 export interface Source {

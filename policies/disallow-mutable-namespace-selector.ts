@@ -5,8 +5,9 @@ import { activeRules } from "../model/reachability/fromResources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";
 import { T } from "./lib/types";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "disallow-mutable-namespace-selector";
+export const NAME = POLICY.disallowMutableNamespaceSelector;
 
 export function disallowMutableNamespaceSelector(
   enforcementLevel: EnforcementLevel = "mandatory",

@@ -4,8 +4,9 @@ import { kindOf } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";
 import { PLAIN_TEXT_TYPES } from "./lib/types";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "disallow-plaintext-secrets";
+export const NAME = POLICY.disallowPlaintextSecrets;
 
 export function disallowPlaintextSecrets(
   enforcementLevel: EnforcementLevel = "mandatory",

@@ -4,8 +4,9 @@ import { kindOf, metadataField, podSpecOf, UNKNOWN } from "../model/resources";
 import { environmentNamespaces } from "../model/reachability/fromResources";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "disallow-unmanaged-secret-references";
+export const NAME = POLICY.disallowUnmanagedSecretReferences;
 
 export function disallowUnmanagedSecretReferences(
   enforcementLevel: EnforcementLevel = "mandatory",

@@ -7,8 +7,9 @@ import { parityFromResources } from "../model/parity/fromResources";
 import { readBaseline } from "./lib/baseline";
 import { PARITY_SCHEMA, type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { environmentOfStack, message, parityExceptionsConfig } from "./lib/resources";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "enforce-environment-parity";
+export const NAME = POLICY.enforceEnvironmentParity;
 
 const EXCEPTIONS_KEY = `env-progression:${PARITY_EXCEPTIONS_KEY}`;
 

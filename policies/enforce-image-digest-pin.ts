@@ -2,8 +2,9 @@ import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy"
 import { isDigestPinned } from "../model/image";
 import { CONTAINER_GROUPS, isUnknown } from "../model/resources";
 import { podPolicy } from "./lib/podPolicy";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "enforce-image-digest-pin";
+export const NAME = POLICY.enforceImageDigestPin;
 
 export function enforceImageDigestPin(
   enforcementLevel: EnforcementLevel = "mandatory",

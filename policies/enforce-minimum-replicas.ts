@@ -3,8 +3,9 @@ import { isObject, isUnknown } from "../model/resources";
 import { resourcePolicy, result } from "./lib/policy";
 import { environmentOf, message } from "./lib/resources";
 import { T } from "./lib/types";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "enforce-minimum-replicas";
+export const NAME = POLICY.enforceMinimumReplicas;
 export const MIN_REPLICAS = 2;
 
 export function enforceMinimumReplicas(

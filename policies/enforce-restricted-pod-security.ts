@@ -1,8 +1,9 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { podPolicy } from "./lib/podPolicy";
 import { restrictedPodSecurity } from "./lib/podSecurity";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "enforce-restricted-pod-security";
+export const NAME = POLICY.enforceRestrictedPodSecurity;
 
 /** Pod Security Standards "restricted": what the namespaces enforce, checked before the API server refuses the pod. */
 export function enforceRestrictedPodSecurity(

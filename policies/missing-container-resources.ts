@@ -1,8 +1,9 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { isObject, isUnknown } from "../model/resources";
 import { podPolicy } from "./lib/podPolicy";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "missing-container-resources";
+export const NAME = POLICY.missingContainerResources;
 
 export function missingContainerResources(
   enforcementLevel: EnforcementLevel = "mandatory",

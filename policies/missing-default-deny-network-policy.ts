@@ -6,8 +6,9 @@ import { isObject, kindOf, labelsOf, metadataField, podSpecOf } from "../model/r
 import { toNetworkPolicy } from "../model/reachability/fromResources";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { message } from "./lib/resources";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "missing-default-deny-network-policy";
+export const NAME = POLICY.missingDefaultDenyNetworkPolicy;
 
 /** A source outside every namespace of the stack, to ask whether ingress is isolated. */
 const OUTSIDER: PodRef = {

@@ -2,8 +2,9 @@ import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy"
 import { isUnknown } from "../model/resources";
 import { podPolicy } from "./lib/podPolicy";
 import { LONG_RUNNING_TYPES } from "./lib/types";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "missing-health-probes";
+export const NAME = POLICY.missingHealthProbes;
 
 export function missingHealthProbes(
   enforcementLevel: EnforcementLevel = "mandatory",

@@ -3,8 +3,9 @@ import { COMPONENT_LABEL, MIGRATION_COMPONENT } from "../model/workload";
 import { isObject, isUnknown, labelsOf } from "../model/resources";
 import { podPolicy } from "./lib/podPolicy";
 import { T } from "./lib/types";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "missing-migration-lock-timeout";
+export const NAME = POLICY.missingMigrationLockTimeout;
 /** Longer than this and every query on a locked table still queues behind the migration for that long. */
 export const MAX_LOCK_TIMEOUT_MS = 60_000;
 

@@ -11,8 +11,9 @@ import {
 } from "../model/resources";
 import { type Finding, stackPolicy, type StackUnknown } from "./lib/policy";
 import { environmentOfStack, message } from "./lib/resources";
+import { POLICY } from "../model/policyNames";
 
-export const NAME = "missing-pod-disruption-budget";
+export const NAME = POLICY.missingPodDisruptionBudget;
 
 export function missingPodDisruptionBudget(
   enforcementLevel: EnforcementLevel = "mandatory",

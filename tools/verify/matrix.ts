@@ -41,6 +41,7 @@ import {
   UNKNOWN,
 } from "../../model/resources";
 import { urnType } from "../../model/urn";
+import { POLICY } from "../../model/policyNames";
 import { environmentNamespaces, toNetworkPolicy } from "../../model/reachability/fromResources";
 import type { StackRun } from "./stacks";
 
@@ -205,7 +206,7 @@ export function parityMatrix(
 }
 
 /** The policy whose findings the secretValues row takes in: see withPlainTextSecretFindings. */
-const LOWER_SECRETS_POLICY = "disallow-lower-environment-secrets";
+const LOWER_SECRETS_POLICY = POLICY.disallowLowerEnvironmentSecrets;
 
 /**
  * The secretValues row compares each stack's own secrets (config, Secrets) with the lower ones. A

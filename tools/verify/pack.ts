@@ -6,6 +6,7 @@
 import { policyPackConfig } from "../../model/baseline";
 import type { ParityDocument } from "../../model/parity/document";
 import { PROJECT } from "../../model/config/environmentConfig";
+import { POLICY } from "../../model/policyNames";
 import {
   type Diagnostic,
   type EngineServer,
@@ -26,7 +27,7 @@ export function packConfig(
 ): PolicyPackConfigFile {
   if (below === undefined) return {};
   const config = policyPackConfig(below, older);
-  const parity = config["enforce-environment-parity"];
+  const parity = config[POLICY.enforceEnvironmentParity];
   if (parity !== undefined && exceptions !== undefined) parity.exceptions = exceptions;
   return config;
 }
