@@ -1,12 +1,10 @@
 /**
  * The smoke CLI: the same checks as the dynamic resource, for a terminal or a pipeline step.
  * `npm run smoke -- <baseUrl> [options]`; smoke/bin.mjs starts it with Node's own type stripping.
- * Exit codes are model/cli.ts's table: 0 every check passed, 1 a check failed, 2 bad usage, 70 the
- * run itself could not happen (no verdict).
+ * Exit codes: 0 every check passed, 1 a check failed (or the run could not happen), 2 bad usage.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { EXIT, EXIT_CODES_HELP, UsageError } from "../model/cli";
 import { CONTRACT_CHECKS } from "./contract";
 import type { CheckSpec } from "./contract";
 import { checksProblems, CONTROL, DEFAULTS, parseHeaderLine, planProblems } from "./plan";
@@ -32,7 +30,7 @@ Options:
   --json                  print the report as JSON
   -h, --help              print this help
 
-${EXIT_CODES_HELP}
+Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage.
 `;
 
 export interface CliIo {
@@ -48,6 +46,8 @@ export type Parsed =
   | { kind: "help" }
   | { kind: "usage"; problem: string }
   | { kind: "run"; plan: SmokePlan; json: boolean };
+
+class UsageError extends Error {}
 
 function seconds(flag: string, raw: string | undefined, fallbackMs: number): number {
   if (raw === undefined) return fallbackMs;
@@ -257,19 +257,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseCli(argv, io);
   } catch (err) {
-    // parseCli turns every usage problem into kind "usage": what reaches here is a defect.
-    io.err(
-      `smoke: internal error: ${redact(err instanceof Error ? err.message : String(err), secrets)}\n`,
-    );
-    return EXIT.internal;
+    io.err(`smoke: ${redact(err instanceof Error ? err.message : String(err), secrets)}\n`);
+    return 2;
   }
   if (parsed.kind === "help") {
     io.out(USAGE);
-    return EXIT.ok;
+    return 0;
   }
   if (parsed.kind === "usage") {
     io.err(`smoke: ${redact(parsed.problem, secrets)} (see --help)\n`);
-    return EXIT.usage;
+    return 2;
   }
   const allSecrets = [...secrets, ...Object.values(parsed.plan.headers)];
   if (!parsed.json) io.out(redact(formatHead(parsed.plan, io.color), allSecrets));
@@ -280,13 +277,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.err(
       `smoke: could not run: ${redact(err instanceof Error ? err.message : String(err), allSecrets)}\n`,
     );
-    return EXIT.internal;
+    return 1;
   }
   const text = parsed.json
     ? `${JSON.stringify(report, null, 2)}\n`
     : formatResults(report, io.color);
   io.out(redact(text, allSecrets));
-  return report.ok ? EXIT.ok : EXIT.failed;
+  return report.ok ? 0 : 1;
 }
 
 /** The process's own streams and environment; undici is loaded only when a run needs it. */

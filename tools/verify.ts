@@ -6,13 +6,11 @@
  * stack against the parity baseline of the stack below, and prints every violation, the parity
  * matrix and the isolation matrix.
  *
- * Exit codes are model/cli.ts's table: 0 no mandatory violation; 1 a mandatory violation (or a
- * cross-environment leak in the isolation matrix); 2 bad input (an unreadable or invalid stack
- * file, a config the program refuses, a bad argument), one line per problem; 70 verify itself
- * failed. With --json or --markdown, exit 2 and 70 put the problems on stdout too, so that a PR
- * comment is never empty.
+ * Exit codes: 0 no mandatory violation; 1 a mandatory violation (or a cross-environment leak in
+ * the isolation matrix); 2 bad input (an unreadable or invalid stack file, a config the program
+ * refuses, a bad argument), one line per problem; 3 verify itself failed. With --json or
+ * --markdown, exit 2 and 3 put the problems on stdout too, so that a PR comment is never empty.
  */
-import { EXIT, EXIT_CODES_HELP, UsageError } from "../model/cli";
 import { PROJECT } from "../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName, isEnvName } from "../model/environment";
 import { PARITY_EXCEPTIONS_KEY } from "../model/parity/exceptions";
@@ -44,7 +42,7 @@ import {
 // The program's modules (the SDK, @pulumi/kubernetes) load only after the pack has been started.
 import type { StackRun } from "./verify/stacks";
 
-export const USAGE = `Usage: npm run verify -- [--stack NAME]... [--json | --markdown]
+export const USAGE = `usage: npm run verify -- [--stack NAME]... [--json | --markdown]
 
 Evaluates the stacks dev -> staging -> prod under the Pulumi SDK's in-process engine, runs the
 policy pack (policies/) over gRPC for each against the parity baseline of the stack below, and
@@ -63,10 +61,19 @@ finds it:
 Without one, stand-in values are used and the output says that secret reuse was NOT checked. A
 secret key (dbPassword, smokeToken) with a plain value in a stack file is bad input.
 
-A mandatory violation or an isolation leak fails the verdict. With --json or --markdown, a bad
-input or an internal error prints its problems on stdout too.
+Exit codes: 0 no mandatory violation; 1 a mandatory violation or an isolation leak; 2 bad input,
+one line per problem; 3 verify itself failed. With --json or --markdown, exit 2 and 3 print the
+problems on stdout too.`;
 
-${EXIT_CODES_HELP}`;
+class UsageError extends Error {
+  /** The output format the arguments asked for, when that much is clear. */
+  constructor(
+    problems: string[],
+    readonly format: Args["format"],
+  ) {
+    super(problems.join("\n"));
+  }
+}
 
 interface Args {
   stacks: EnvName[];
@@ -242,7 +249,7 @@ export async function verify(args: Args): Promise<VerifyReport> {
     const mandatory = violations.filter((v) => v.level === "mandatory").length + iso.leaks.length;
     return {
       ok: mandatory === 0,
-      exitCode: mandatory === 0 ? EXIT.ok : EXIT.failed,
+      exitCode: mandatory === 0 ? 0 : 1,
       environments: evaluate,
       stacks: reported,
       violations,
@@ -285,22 +292,15 @@ function exceptionsOf(run: StackRun): unknown {
 }
 
 /**
- * EXIT.usage or EXIT.internal: the problems on stderr, one line each, as always; with --json or --markdown on
+ * Exit 2 or 3: the problems on stderr, one line each, as always; with --json or --markdown on
  * stdout too, so that what reads stdout (the PR comment) says why there is no report.
  */
-function failed(
-  format: Args["format"],
-  exitCode: VerifyFailure["exitCode"],
-  problems: string[],
-): VerifyFailure["exitCode"] {
+function failed(format: Args["format"], exitCode: 2 | 3, problems: string[]): 2 | 3 {
   for (const p of problems) process.stderr.write(`${p}\n`);
   const f: VerifyFailure = {
     ok: false,
     exitCode,
-    problems:
-      exitCode === EXIT.internal
-        ? problems.map((p) => p.replace(/^verify failed: /, ""))
-        : problems,
+    problems: exitCode === 3 ? problems.map((p) => p.replace(/^verify failed: /, "")) : problems,
   };
   if (format === "json") process.stdout.write(`${JSON.stringify(f, null, 2)}\n`);
   else if (format === "markdown") process.stdout.write(renderFailureMarkdown(f));
@@ -322,13 +322,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseArgs(argv);
   } catch (err) {
-    if (err instanceof UsageError)
-      return failed((err.format ?? "text") as Args["format"], EXIT.usage, [...err.problems]);
+    if (err instanceof UsageError) return failed(err.format, 2, err.message.split("\n"));
     throw err;
   }
   if (args === "help") {
     process.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
+    return 0;
   }
   try {
     const report = await verify(args);
@@ -344,8 +343,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     return report.exitCode;
   } catch (err) {
-    if (err instanceof StackFileError) return failed(args.format, EXIT.usage, [...err.problems]);
-    return failed(args.format, EXIT.internal, internalFailure(err));
+    if (err instanceof StackFileError) return failed(args.format, 2, err.problems);
+    return failed(args.format, 3, internalFailure(err));
   }
 }
 
@@ -354,7 +353,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err) => {
       for (const line of internalFailure(err)) process.stderr.write(`${line}\n`);
-      process.exit(EXIT.internal);
+      process.exit(3);
     },
   );
 }

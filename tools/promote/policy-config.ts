@@ -19,9 +19,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
 import { parseParityDocument } from "../../model/parity/document";
-import { EXIT, EXIT_CODES_HELP, UsageError } from "../../model/cli";
 import { parseArgsProblem, runAsProcess } from "./args";
-import type { PolicyPackConfig } from "./plan";
+import { EXIT, type PolicyPackConfig } from "./plan";
 
 export interface PolicyConfigFile {
   path: string;
@@ -71,13 +70,12 @@ Writes to stdout the --policy-pack-config document for a stack, as \`npm run pro
                  disallow-lower-environment-secrets only; repeatable
   --help, -h     show this help
 
-A bad baseline is bad input: one line on stderr, nothing on stdout.
-
-${EXIT_CODES_HELP}`;
+Exit codes: 0 written; 2 bad usage or input (one line on stderr, nothing on stdout); 1 anything else.`;
 
 export type PolicyConfigCommand = { kind: "help" } | { kind: "run"; older: string[] };
 
-export { UsageError };
+/** Bad usage: reported in one line with exit code 2, never with a stack trace. */
+export class UsageError extends Error {}
 
 /** A baseline that cannot be read or used: one line naming where it came from, exit code 2. */
 export class InputError extends Error {}
