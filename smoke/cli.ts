@@ -1,10 +1,12 @@
 /**
  * The smoke CLI: the same checks as the dynamic resource, for a terminal or a pipeline step.
  * `npm run smoke -- <baseUrl> [options]`; smoke/bin.mjs starts it with Node's own type stripping.
- * Exit codes: 0 every check passed, 1 a check failed (or the run could not happen), 2 bad usage.
+ * Exit codes are model/cli.ts's table: 0 every check passed, 1 a check failed, 2 bad usage, 70 the
+ * run itself could not happen (no verdict).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { EXIT, EXIT_CODES_HELP, UsageError } from "../model/cli";
 import { CONTRACT_CHECKS } from "./contract";
 import type { CheckSpec } from "./contract";
 import { checksProblems, CONTROL, DEFAULTS, parseHeaderLine, planProblems } from "./plan";
@@ -30,7 +32,7 @@ Options:
   --json                  print the report as JSON
   -h, --help              print this help
 
-Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage.
+${EXIT_CODES_HELP}
 `;
 
 export interface CliIo {
@@ -46,8 +48,6 @@ export type Parsed =
   | { kind: "help" }
   | { kind: "usage"; problem: string }
   | { kind: "run"; plan: SmokePlan; json: boolean };
-
-class UsageError extends Error {}
 
 function seconds(flag: string, raw: string | undefined, fallbackMs: number): number {
   if (raw === undefined) return fallbackMs;
@@ -257,16 +257,19 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     parsed = parseCli(argv, io);
   } catch (err) {
-    io.err(`smoke: ${redact(err instanceof Error ? err.message : String(err), secrets)}\n`);
-    return 2;
+    // parseCli turns every usage problem into kind "usage": what reaches here is a defect.
+    io.err(
+      `smoke: internal error: ${redact(err instanceof Error ? err.message : String(err), secrets)}\n`,
+    );
+    return EXIT.internal;
   }
   if (parsed.kind === "help") {
     io.out(USAGE);
-    return 0;
+    return EXIT.ok;
   }
   if (parsed.kind === "usage") {
     io.err(`smoke: ${redact(parsed.problem, secrets)} (see --help)\n`);
-    return 2;
+    return EXIT.usage;
   }
   const allSecrets = [...secrets, ...Object.values(parsed.plan.headers)];
   if (!parsed.json) io.out(redact(formatHead(parsed.plan, io.color), allSecrets));
@@ -277,13 +280,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.err(
       `smoke: could not run: ${redact(err instanceof Error ? err.message : String(err), allSecrets)}\n`,
     );
-    return 1;
+    return EXIT.internal;
   }
   const text = parsed.json
     ? `${JSON.stringify(report, null, 2)}\n`
     : formatResults(report, io.color);
   io.out(redact(text, allSecrets));
-  return report.ok ? 0 : 1;
+  return report.ok ? EXIT.ok : EXIT.failed;
 }
 
 /** The process's own streams and environment; undici is loaded only when a run needs it. */

@@ -25,6 +25,13 @@ function isOurs(url) {
   return url.startsWith(here.href) && url.endsWith(".ts");
 }
 
+// model/cli.ts (the exit-code table every command shares) is an ES module too; Node strips it
+// itself, uncached, since its name would clash with smoke/cli.ts's in the cache.
+const model = new URL("../model/", import.meta.url);
+function isModule(url) {
+  return isOurs(url) || (url.startsWith(model.href) && url.endsWith(".ts"));
+}
+
 function strip(source) {
   // The API warns that it is experimental; the CLI's output is not the place for that, and Node's
   // own loader strips with the same function without a word.
@@ -80,7 +87,7 @@ export function registerSmokeHooks({ cache = true } = {}) {
       }
       const resolved = nextResolve(target, context);
       // smoke/'s .ts files are ES modules: saying so spares Node a CommonJS parse that fails first.
-      return isOurs(resolved.url) ? { ...resolved, format: "module-typescript" } : resolved;
+      return isModule(resolved.url) ? { ...resolved, format: "module-typescript" } : resolved;
     },
     load(url, context, nextLoad) {
       if (!cache || !isOurs(url)) return nextLoad(url, context);

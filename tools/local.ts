@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { EXIT } from "./promote/plan";
+import { EXIT, EXIT_CODES_HELP } from "../model/cli";
 import { clusterScript, startLocal, type LocalSession } from "./local/session";
 
 export const USAGE = `Usage: npm run local -- [--yes]
@@ -27,8 +27,7 @@ smoke tests against the app; prod asks for approval here. Then prints the parity
 It deploys only to the control plane npm run cluster:up started (context env-progression-local).
 npm run cluster:down stops it and removes the stacks' state with it.
 
-Exit codes: 0 promoted, 1 a step failed (promote names it), 2 bad usage, 3 a prerequisite is
-missing (the engine could not be built, the control plane did not start), 4 prod not approved.`;
+${EXIT_CODES_HELP}`;
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -123,7 +122,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`local: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(EXIT.failed);
+      process.exit(EXIT.internal);
     },
   );
 }

@@ -6,11 +6,13 @@
  * stack against the parity baseline of the stack below, and prints every violation, the parity
  * matrix and the isolation matrix.
  *
- * Exit codes: 0 no mandatory violation; 1 a mandatory violation (or a cross-environment leak in
- * the isolation matrix); 2 bad input (an unreadable or invalid stack file, a config the program
- * refuses, a bad argument), one line per problem; 3 verify itself failed. With --json or
- * --markdown, exit 2 and 3 put the problems on stdout too, so that a PR comment is never empty.
+ * Exit codes are model/cli.ts's table: 0 no mandatory violation; 1 a mandatory violation (or a
+ * cross-environment leak in the isolation matrix); 2 bad input (an unreadable or invalid stack
+ * file, a config the program refuses, a bad argument), one line per problem; 70 verify itself
+ * failed. With --json or --markdown, exit 2 and 70 put the problems on stdout too, so that a PR
+ * comment is never empty.
  */
+import { EXIT, EXIT_CODES_HELP, UsageError } from "../model/cli";
 import { PROJECT } from "../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName, isEnvName } from "../model/environment";
 import { PARITY_EXCEPTIONS_KEY } from "../model/parity/exceptions";
@@ -42,7 +44,7 @@ import {
 // The program's modules (the SDK, @pulumi/kubernetes) load only after the pack has been started.
 import type { StackRun } from "./verify/stacks";
 
-export const USAGE = `usage: npm run verify -- [--stack NAME]... [--json | --markdown]
+export const USAGE = `Usage: npm run verify -- [--stack NAME]... [--json | --markdown]
 
 Evaluates the stacks dev -> staging -> prod under the Pulumi SDK's in-process engine, runs the
 policy pack (policies/) over gRPC for each against the parity baseline of the stack below, and
@@ -61,19 +63,10 @@ finds it:
 Without one, stand-in values are used and the output says that secret reuse was NOT checked. A
 secret key (dbPassword, smokeToken) with a plain value in a stack file is bad input.
 
-Exit codes: 0 no mandatory violation; 1 a mandatory violation or an isolation leak; 2 bad input,
-one line per problem; 3 verify itself failed. With --json or --markdown, exit 2 and 3 print the
-problems on stdout too.`;
+A mandatory violation or an isolation leak fails the verdict. With --json or --markdown, a bad
+input or an internal error prints its problems on stdout too.
 
-class UsageError extends Error {
-  /** The output format the arguments asked for, when that much is clear. */
-  constructor(
-    problems: string[],
-    readonly format: Args["format"],
-  ) {
-    super(problems.join("\n"));
-  }
-}
+${EXIT_CODES_HELP}`;
 
 interface Args {
   stacks: EnvName[];
@@ -249,7 +242,7 @@ export async function verify(args: Args): Promise<VerifyReport> {
     const mandatory = violations.filter((v) => v.level === "mandatory").length + iso.leaks.length;
     return {
       ok: mandatory === 0,
-      exitCode: mandatory === 0 ? 0 : 1,
+      exitCode: mandatory === 0 ? EXIT.ok : EXIT.failed,
       environments: evaluate,
       stacks: reported,
       violations,
@@ -292,15 +285,22 @@ function exceptionsOf(run: StackRun): unknown {
 }
 
 /**
- * Exit 2 or 3: the problems on stderr, one line each, as always; with --json or --markdown on
+ * EXIT.usage or EXIT.internal: the problems on stderr, one line each, as always; with --json or --markdown on
  * stdout too, so that what reads stdout (the PR comment) says why there is no report.
  */
-function failed(format: Args["format"], exitCode: 2 | 3, problems: string[]): 2 | 3 {
+function failed(
+  format: Args["format"],
+  exitCode: VerifyFailure["exitCode"],
+  problems: string[],
+): VerifyFailure["exitCode"] {
   for (const p of problems) process.stderr.write(`${p}\n`);
   const f: VerifyFailure = {
     ok: false,
     exitCode,
-    problems: exitCode === 3 ? problems.map((p) => p.replace(/^verify failed: /, "")) : problems,
+    problems:
+      exitCode === EXIT.internal
+        ? problems.map((p) => p.replace(/^verify failed: /, ""))
+        : problems,
   };
   if (format === "json") process.stdout.write(`${JSON.stringify(f, null, 2)}\n`);
   else if (format === "markdown") process.stdout.write(renderFailureMarkdown(f));
@@ -322,12 +322,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseArgs(argv);
   } catch (err) {
-    if (err instanceof UsageError) return failed(err.format, 2, err.message.split("\n"));
+    if (err instanceof UsageError)
+      return failed((err.format ?? "text") as Args["format"], EXIT.usage, [...err.problems]);
     throw err;
   }
   if (args === "help") {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return EXIT.ok;
   }
   try {
     const report = await verify(args);
@@ -343,8 +344,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     return report.exitCode;
   } catch (err) {
-    if (err instanceof StackFileError) return failed(args.format, 2, err.problems);
-    return failed(args.format, 3, internalFailure(err));
+    if (err instanceof StackFileError) return failed(args.format, EXIT.usage, [...err.problems]);
+    return failed(args.format, EXIT.internal, internalFailure(err));
   }
 }
 
@@ -353,7 +354,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err) => {
       for (const line of internalFailure(err)) process.stderr.write(`${line}\n`);
-      process.exit(3);
+      process.exit(EXIT.internal);
     },
   );
 }

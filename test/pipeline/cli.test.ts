@@ -6,6 +6,8 @@ import * as path from "node:path";
 import { USAGE, UsageError, parseCommandLine } from "../../tools/promote/args";
 import { describeChanges, progressLine } from "../../tools/promote/automation";
 import { EXIT, type PolicyPackConfig } from "../../tools/promote/plan";
+import { EXIT_CODES_HELP } from "../../model/cli";
+import { USAGE as LOCAL_USAGE } from "../../tools/local";
 import {
   USAGE as USAGE_POLICY_CONFIG,
   UsageError as PolicyConfigUsageError,
@@ -65,7 +67,7 @@ describe("promote command line", () => {
     });
   }
 
-  it("documents every option and exit code in --help", () => {
+  it("documents every option in --help", () => {
     for (const text of [
       "--to",
       "--preview",
@@ -75,7 +77,70 @@ describe("promote command line", () => {
     ]) {
       assert.ok(USAGE.includes(text), text);
     }
-    for (const code of Object.values(EXIT)) assert.match(USAGE, new RegExp(`\\b${code} `));
+  });
+});
+
+/**
+ * The one convention (model/cli.ts), checked on the commands as processes: the exit code each
+ * really returns, not what its help says. local is checked by its text only: running it starts
+ * the engine build.
+ */
+describe("every command's convention (as processes)", function () {
+  this.timeout(120_000);
+  const node24 = path.join(REPO, "node_modules", ".bin", "node");
+  const commands: Record<string, string[]> = {
+    verify: [process.execPath, "-r", "ts-node/register/transpile-only", "tools/verify.ts"],
+    smoke: [node24, "smoke/bin.mjs"],
+    promote: [process.execPath, "-r", "ts-node/register/transpile-only", "tools/promote.ts"],
+    "policy-config": [
+      process.execPath,
+      "-r",
+      "ts-node/register/transpile-only",
+      "tools/promote/policy-config.ts",
+    ],
+  };
+  function runCommand(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+    const [bin, ...pre] = commands[name]!;
+    return spawnSync(bin!, [...pre, ...args], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH, HOME: os.tmpdir(), ...env },
+      encoding: "utf8",
+      input: "",
+    });
+  }
+
+  it("no crash shares a code with a verdict", () => {
+    const verdicts = [EXIT.ok, EXIT.failed, EXIT.notApproved];
+    const codes = Object.values(EXIT);
+    assert.equal(new Set(codes).size, codes.length, "each code means one thing");
+    assert.ok(!verdicts.includes(EXIT.internal as never));
+  });
+
+  for (const name of Object.keys(commands)) {
+    it(`${name}: --help starts "Usage: npm run", ends with the shared table, exits ${EXIT.ok}`, () => {
+      const run = runCommand(name, ["--help"]);
+      assert.equal(run.status, EXIT.ok, run.stderr);
+      assert.match(run.stdout, /^Usage: (npm run |npx )/);
+      assert.ok(run.stdout.trimEnd().endsWith(EXIT_CODES_HELP), run.stdout);
+    });
+
+    it(`${name}: an unknown flag is one line on stderr and exit ${EXIT.usage}`, () => {
+      const run = runCommand(name, ["--no-such-flag"]);
+      assert.equal(run.status, EXIT.usage, run.stderr);
+      const lines = run.stderr.trimEnd().split("\n");
+      assert.equal(lines.length, 1, run.stderr);
+      assert.match(lines[0] ?? "", /no-such-flag/);
+    });
+  }
+
+  it(`local: its help shows the same table`, () => {
+    assert.ok(LOCAL_USAGE.startsWith("Usage: npm run local -- "));
+    assert.ok(LOCAL_USAGE.endsWith(EXIT_CODES_HELP));
+  });
+
+  it(`smoke: a failed check exits ${EXIT.failed}`, () => {
+    const run = runCommand("smoke", ["http://127.0.0.1:1", "--deadline", "0.5"]);
+    assert.equal(run.status, EXIT.failed, run.stdout + run.stderr);
   });
 });
 
@@ -353,7 +418,7 @@ describe("policy-config", () => {
         run.stdout,
         /^Usage: .*tools\/promote\/policy-config\.ts \[--older FILE\]\.\.\. < BELOW/,
       );
-      assert.match(run.stdout, /\b2 bad usage or input\b/);
+      assert.ok(run.stdout.trimEnd().endsWith(EXIT_CODES_HELP), run.stdout);
     });
 
     const bad: [string, string[], string, RegExp][] = [
@@ -361,7 +426,12 @@ describe("policy-config", () => {
       ["a baseline that is not JSON", [], "parityBaseline: {", /^stdin: the baseline is not JSON/],
       ["[secret] unquoted", [], "[secret]", /^stdin: the baseline is not JSON/],
       ["a secret output", [], '"[secret]"', /^stdin: parityBaseline is a secret output/],
-      ["null", [], "null", /^stdin: not a parityBaseline: baseline .*; expected `pulumi stack output/],
+      [
+        "null",
+        [],
+        "null",
+        /^stdin: not a parityBaseline: baseline .*; expected `pulumi stack output/,
+      ],
       ["an empty object", [], "{}", /^stdin: not a parityBaseline: baseline\.kind .*/],
       [
         "an --older file that does not exist",
@@ -445,7 +515,10 @@ describe("npm run promote (as a process)", function () {
       new RegExp(
         "^promote: the pulumi CLI is not on PATH; install it with `curl -fsSL https://get\\.pulumi\\.com \\| sh -s -- --version " +
           // the SDK's version, as docs/deploy.md installs it
-          (require("@pulumi/pulumi/package.json") as { version: string }).version.replaceAll(".", "\\.") +
+          (require("@pulumi/pulumi/package.json") as { version: string }).version.replaceAll(
+            ".",
+            "\\.",
+          ) +
           "` \\(the version of @pulumi/pulumi in package\\.json\\)",
       ),
     );

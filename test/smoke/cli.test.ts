@@ -1,6 +1,6 @@
 /**
  * The smoke CLI, as a process: the command `npm run smoke` runs, against servers on loopback.
- * Exit codes 0/1/2, one line per check and a summary, usage errors in one line, no secret printed.
+ * Exit codes from model/cli.ts (0, 1, 2, 70 for a run that could not happen), one line per check and a summary, usage errors in one line, no secret printed.
  */
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { EXIT, EXIT_CODES_HELP } from "../../model/cli";
+import { main } from "../../smoke/cli";
 import { CONTRACT_CHECKS, repeatChecks } from "../../smoke/contract";
 import {
   CANARY,
@@ -207,11 +209,28 @@ describe("smoke CLI (as a process)", function () {
     );
   });
 
+  it("a run that cannot happen is an internal error (70), never the verdict 'a check failed'", async () => {
+    const err: string[] = [];
+    const code = await main(["http://127.0.0.1:1"], {
+      out: () => undefined,
+      err: (text) => err.push(text),
+      env: {},
+      color: false,
+      readFile: () => "",
+      loadUndici: () => {
+        throw new Error("undici is not installed");
+      },
+    });
+    assert.equal(code, EXIT.internal);
+    assert.notEqual(EXIT.internal, EXIT.failed);
+    assert.deepEqual(err, ["smoke: could not run: undici is not installed\n"]);
+  });
+
   it("prints its usage with --help", async () => {
     const r = await run(["--help"]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^Usage: npm run smoke -- <baseUrl> \[options\]/);
-    assert.match(r.stdout, /Exit codes: 0 all checks passed, 1 a check failed, 2 bad usage\./);
+    assert.ok(r.stdout.includes(EXIT_CODES_HELP), "the shared exit-code table");
   });
 
   const usage: [string, string[], RegExp][] = [

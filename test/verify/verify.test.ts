@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { EXIT, EXIT_CODES_HELP } from "../../model/cli";
 import { makeEncryptionSalt } from "../../tools/verify/passphrase";
 import { ROOT } from "../../tools/evaluate";
 import {
@@ -217,10 +218,10 @@ describe("npm run verify (as a process)", function () {
     assert.equal(help.code, 0);
     assert.match(
       help.stdout,
-      /^usage: npm run verify -- \[--stack NAME\]\.\.\. \[--json \| --markdown\]/,
+      /^Usage: npm run verify -- \[--stack NAME\]\.\.\. \[--json \| --markdown\]/,
     );
     assert.match(help.stdout, /^ {2}--help, -h +this text$/m);
-    assert.match(help.stdout, /; 3 verify itself failed/);
+    assert.ok(help.stdout.trimEnd().endsWith(EXIT_CODES_HELP), help.stdout);
     assert.match(help.stdout, /PULUMI_CONFIG_PASSPHRASE_<ENV> +passphrase of one stack/);
     assert.equal((await runVerify(["-h"])).stdout, help.stdout);
     const bad = await runVerify(["--stack", "qa", "--json", "--markdown", "--fast"]);
@@ -338,7 +339,10 @@ describe("npm run verify (as a process)", function () {
     assert.equal(r.code, 2, r.stderr);
     const lines = problems(r.stderr);
     assert.equal(lines.length, 1, lines.join("\n"));
-    assert.match(lines[0] ?? "", /^Pulumi\.yaml: env-progression:containerPort is "abc"; expected /);
+    assert.match(
+      lines[0] ?? "",
+      /^Pulumi\.yaml: env-progression:containerPort is "abc"; expected /,
+    );
   });
 
   it("exits 1 on a mandatory violation, and says which policy, where, and why", async () => {
@@ -391,7 +395,7 @@ describe("npm run verify (as a process)", function () {
     );
   });
 
-  it("exit 3 (the pack does not start): useful lines, no colours or stack frames, on stdout too", async () => {
+  it("EXIT.internal (the pack does not start): useful lines, no colours or stack frames, on stdout too", async () => {
     const dir = tempRepo();
     const index = path.join(dir, "policies", "index.ts");
     fs.writeFileSync(index, `import "./does-not-exist";\n${fs.readFileSync(index, "utf8")}`);
@@ -399,7 +403,7 @@ describe("npm run verify (as a process)", function () {
       cwd: dir,
       env: { ...NO_PASSPHRASE, FORCE_COLOR: "1" },
     });
-    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.code, EXIT.internal, r.stderr);
     const lines = problems(r.stderr);
     assert.match(
       lines[0] ?? "",
@@ -418,13 +422,13 @@ describe("npm run verify (as a process)", function () {
     );
     const report = JSON.parse(r.stdout) as { ok: boolean; exitCode: number; problems: string[] };
     assert.equal(report.ok, false);
-    assert.equal(report.exitCode, 3);
+    assert.equal(report.exitCode, EXIT.internal);
     assert.deepEqual(report.problems, [
       lines[0]?.replace(/^verify failed: /, ""),
       ...lines.slice(1),
     ]);
     const mdOut = await runVerify(["--markdown"], { cwd: dir, env: NO_PASSPHRASE });
-    assert.equal(mdOut.code, 3);
+    assert.equal(mdOut.code, EXIT.internal);
     assert.match(mdOut.stdout, /^### env-progression verify: ❌ verify could not run\n/);
     assert.match(mdOut.stdout, /\n- the policy pack in .* exited/);
     assert.match(mdOut.stdout, /Cannot find module '\.\/does-not-exist'/);
@@ -599,9 +603,13 @@ describe("npm run verify (as a process)", function () {
     });
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(r.stdout) as VerifyReport;
-    const lower = report.violations.filter((v) => v.policy === "disallow-lower-environment-secrets");
+    const lower = report.violations.filter(
+      (v) => v.policy === "disallow-lower-environment-secrets",
+    );
     assert.ok(lower.length > 0, JSON.stringify(report.violations));
-    assert.ok(lower.every((v) => v.stack === "staging" && /dev's config dbPassword/.test(v.message)));
+    assert.ok(
+      lower.every((v) => v.stack === "staging" && /dev's config dbPassword/.test(v.message)),
+    );
     const cell = cellOf(report, "secretValues", "staging");
     assert.equal(cell?.status, "forbidden", JSON.stringify(cell));
     assert.match(cell?.display ?? "", /^1 fingerprinted, \d+ in plain text$/);
@@ -618,17 +626,26 @@ describe("npm run verify (as a process)", function () {
     for (const line of narrow.filter((l) => !l.startsWith("Result:")))
       assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
     // equal to the value on its left: the marker alone
-    assert.ok(narrow.some((l) => /^ {2}flag:checkout-v2 +on += +=$/.test(l)), narrow.join("\n"));
+    assert.ok(
+      narrow.some((l) => /^ {2}flag:checkout-v2 +on += +=$/.test(l)),
+      narrow.join("\n"),
+    );
     // a difference keeps its marker and note number; its value is cut short with …
     const image = narrow.find((l) => l.startsWith("  image:app ")) ?? "";
     assert.match(image, /^ {2}image:app +node:24-alpine +≈ node:24-a\S*… \[1\] +=$/);
     // a note longer than the width continues under its own text
     const note = narrow.findIndex((l) => l.startsWith("  [1] image:app in staging: allowed:"));
-    assert.ok(note > 0 && /^ {6}\S/.test(narrow[note + 1] ?? ""), narrow.slice(note, note + 2).join("\n"));
+    assert.ok(
+      note > 0 && /^ {6}\S/.test(narrow[note + 1] ?? ""),
+      narrow.slice(note, note + 2).join("\n"),
+    );
     // a wide terminal shows the values whole
     const wide = renderText(base, 200);
     assert.match(wide, /≈ node:24-alpine@sha256:[0-9a-f]{12}… \[1\]/);
-    assert.match(wide, /\n {2}\[1\] image:app in staging: allowed: dev may use a tag; the repository and tag match and staging pins the digest\n/);
+    assert.match(
+      wide,
+      /\n {2}\[1\] image:app in staging: allowed: dev may use a tag; the repository and tag match and staging pins the digest\n/,
+    );
     assert.deepEqual(wrap("a  b ccc dd", 6, "> ", "  "), ["> a  b", "  ccc", "  dd"]);
     assert.deepEqual(wrap("averyveryverylongword x", 6), ["averyveryverylongword", "x"]);
   });

@@ -1,7 +1,8 @@
 /** Command line of `npm run promote`. */
 import { parseArgs } from "node:util";
 import { ENVIRONMENTS, isEnvName } from "../../model/environment";
-import { EXIT, type PromoteOptions } from "./plan";
+import { EXIT, EXIT_CODES_HELP, UsageError } from "../../model/cli";
+import type { PromoteOptions } from "./plan";
 
 export const USAGE = `Usage: npm run promote -- [--to ${ENVIRONMENTS.join("|")}] [--preview] [--yes]
 
@@ -23,12 +24,11 @@ Environment:
   KUBECONFIG_<ENV>                  kubeconfig of one environment (default: the current kube context)
   ENV_PROGRESSION_POLICY_PACK       what --policy-pack names (default: the policies folder)
 
-Exit codes: 0 done, 1 a step failed, 2 bad usage, 3 a prerequisite is missing, 4 prod not approved.`;
+${EXIT_CODES_HELP}`;
 
 export type Command = { kind: "help" } | { kind: "run"; options: PromoteOptions };
 
-/** Bad usage: reported in one line with exit code 2, never with a stack trace. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export function parseCommandLine(argv: readonly string[]): Command {
   let values: { to?: string; preview?: boolean; yes?: boolean; help?: boolean };
@@ -89,7 +89,7 @@ export function parseArgsProblem(
 
 /**
  * Runs a command's `main` as the process: its exit code, or, for what it did not expect, one line
- * through `fail` (never a stack trace) and EXIT.failed.
+ * through `fail` (never a stack trace) and EXIT.internal, which no verdict shares.
  */
 export function runAsProcess(
   main: (argv: string[]) => Promise<number>,
@@ -101,7 +101,7 @@ export function runAsProcess(
     },
     (err: unknown) => {
       fail(err instanceof Error ? err.message : String(err));
-      process.exitCode = EXIT.failed;
+      process.exitCode = EXIT.internal;
     },
   );
 }

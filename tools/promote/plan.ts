@@ -16,6 +16,7 @@
  * A smoke failure rolls the environment back to the `verifiedRelease` it exported before this run.
  */
 import { policyPackConfig } from "../../model/baseline";
+import { EXIT, type ExitCode } from "../../model/cli";
 import {
   ENVIRONMENTS,
   OUTPUTS,
@@ -31,18 +32,8 @@ export const CONFIG_KEYS = {
   version: "env-progression:version",
 } as const;
 
-/** Process exit codes of `npm run promote`. */
-export const EXIT = {
-  ok: 0,
-  /** A step failed (and, for a smoke failure, the environment was rolled back or could not be). */
-  failed: 1,
-  usage: 2,
-  /** Something the tool needs is missing: the pulumi CLI, a passphrase. */
-  prerequisite: 3,
-  /** Prod was not approved: declined at the prompt, or no terminal to ask and no --yes. */
-  notApproved: 4,
-} as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+// One exit-code table for every command (model/cli.ts); promote's callers import it from here.
+export { EXIT, type ExitCode };
 
 /** The environment that needs an explicit approval, and deploys what the one below verified. */
 export const GATED_ENV: EnvName = "prod";

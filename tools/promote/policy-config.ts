@@ -19,8 +19,9 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
 import { parseParityDocument } from "../../model/parity/document";
+import { EXIT, EXIT_CODES_HELP, UsageError } from "../../model/cli";
 import { parseArgsProblem, runAsProcess } from "./args";
-import { EXIT, type PolicyPackConfig } from "./plan";
+import type { PolicyPackConfig } from "./plan";
 
 export interface PolicyConfigFile {
   path: string;
@@ -70,12 +71,13 @@ Writes to stdout the --policy-pack-config document for a stack, as \`npm run pro
                  disallow-lower-environment-secrets only; repeatable
   --help, -h     show this help
 
-Exit codes: 0 written; 2 bad usage or input (one line on stderr, nothing on stdout); 1 anything else.`;
+A bad baseline is bad input: one line on stderr, nothing on stdout.
+
+${EXIT_CODES_HELP}`;
 
 export type PolicyConfigCommand = { kind: "help" } | { kind: "run"; older: string[] };
 
-/** Bad usage: reported in one line with exit code 2, never with a stack trace. */
-export class UsageError extends Error {}
+export { UsageError };
 
 /** A baseline that cannot be read or used: one line naming where it came from, exit code 2. */
 export class InputError extends Error {}

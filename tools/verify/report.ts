@@ -5,6 +5,7 @@
  * fingerprints, and secrets appear only as key names and states.
  */
 import { stripVTControlCharacters } from "node:util";
+import { EXIT } from "../../model/cli";
 import type { EnvName } from "../../model/environment";
 import type { ParityException } from "../../model/parity/exceptions";
 import { urnName, urnType } from "../../model/urn";
@@ -33,7 +34,7 @@ export interface StackReport {
 
 export interface VerifyReport {
   ok: boolean;
-  exitCode: 0 | 1;
+  exitCode: typeof EXIT.ok | typeof EXIT.failed;
   environments: EnvName[];
   stacks: StackReport[];
   violations: Violation[];
@@ -133,12 +134,12 @@ export function failureSummary(r: VerifyReport): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// When verify could not run (exit 2 or 3): the problems, also on stdout for --json and --markdown,
+// When verify could not run (EXIT.usage or EXIT.internal): the problems, also on stdout for --json and --markdown,
 // so that a PR comment says what went wrong instead of being empty.
 
 export interface VerifyFailure {
   ok: false;
-  exitCode: 2 | 3;
+  exitCode: typeof EXIT.usage | typeof EXIT.internal;
   problems: string[];
 }
 
@@ -176,7 +177,7 @@ export function renderFailureMarkdown(f: VerifyFailure): string {
   const [first, ...rest] = f.problems;
   const fence = "~~~~";
   const body =
-    f.exitCode === 2
+    f.exitCode === EXIT.usage
       ? [
           "Bad input: fix these and run `npm run verify` again.",
           "",
@@ -271,16 +272,27 @@ const cellText = (c: Cell, width = Infinity): string => {
  * The parity table in `width` columns: the first column (the item) as it is, the widest of the
  * others shortened first, to no less than `min`; a value cut short ends in "…".
  */
-function fitTable(header: string[], rows: [string, ...Cell[]][], width: number, min = 14): string[] {
+function fitTable(
+  header: string[],
+  rows: [string, ...Cell[]][],
+  width: number,
+  min = 14,
+): string[] {
   const n = header.length;
   const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => (i === 0 ? (r[0] as string) : cellText(r[i] as Cell)).length)),
+    Math.max(
+      h.length,
+      ...rows.map((r) => (i === 0 ? (r[0] as string) : cellText(r[i] as Cell)).length),
+    ),
   );
   const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (n - 1);
   while (total() > width) {
     let widest = -1;
     for (let i = 1; i < n; i++)
-      if ((widths[i] as number) > min && (widest < 0 || (widths[i] as number) > (widths[widest] as number)))
+      if (
+        (widths[i] as number) > min &&
+        (widest < 0 || (widths[i] as number) > (widths[widest] as number))
+      )
         widest = i;
     if (widest < 0) break;
     widths[widest] = (widths[widest] as number) - 1;
@@ -292,7 +304,9 @@ function fitTable(header: string[], rows: [string, ...Cell[]][], width: number, 
       .trimEnd();
   return [
     line(header),
-    ...rows.map(([item, ...cells]) => line([item, ...cells.map((c, i) => cellText(c, widths[i + 1]))])),
+    ...rows.map(([item, ...cells]) =>
+      line([item, ...cells.map((c, i) => cellText(c, widths[i + 1]))]),
+    ),
   ];
 }
 
@@ -336,7 +350,8 @@ export const DEFAULT_TEXT_WIDTH = 100;
 export function renderText(r: VerifyReport, width = DEFAULT_TEXT_WIDTH): string {
   const out: string[] = [];
   /** A paragraph: its first line starts with `first`, the rest with `rest`. */
-  const say = (text: string, first = "", rest = first) => out.push(...wrap(text, width, first, rest));
+  const say = (text: string, first = "", rest = first) =>
+    out.push(...wrap(text, width, first, rest));
   out.push(`env-progression verify: ${r.environments.join(" → ")}`);
   for (const s of r.stacks) {
     say(
@@ -368,9 +383,7 @@ export function renderText(r: VerifyReport, width = DEFAULT_TEXT_WIDTH): string 
     row.id,
     ...r.parity.environments.map((e) => cell(row.id, e, row.cells[e] as ParityCell)),
   ]);
-  out.push(
-    ...fitTable(["item", ...r.parity.environments], rows, width - 2).map((l) => `  ${l}`),
-  );
+  out.push(...fitTable(["item", ...r.parity.environments], rows, width - 2).map((l) => `  ${l}`));
   for (const n of notes) say(n.text, `  [${n.n}] `, " ".repeat(`  [${n.n}] `.length));
   for (const [env, errs] of Object.entries(r.parity.exceptionErrors))
     for (const e of errs) say(`${env}: invalid exception: ${e}`, "  ", "    ");

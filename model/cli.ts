@@ -1,0 +1,48 @@
+/**
+ * The one command-line convention of verify, smoke, promote and local: the exit-code table and
+ * the usage error. smoke/ loads this file with Node's type stripping (smoke/bin.mjs), so it holds
+ * only syntax that stripping erases: no enum, no parameter property.
+ */
+
+/**
+ * Process exit codes, the same for every command. A verdict (0, 1, 4) is what the command was
+ * asked to find out; 2 and 3 say it could not start; 70 (sysexits' EX_SOFTWARE) is the command
+ * itself failing, kept apart from every verdict so that a crash never reads as "the checks failed".
+ */
+export const EXIT = {
+  ok: 0,
+  /** The verdict is no: a check, a mandatory policy or a step failed (a smoke failure is rolled back). */
+  failed: 1,
+  /** Bad usage or bad input: an unknown flag, an invalid stack file. Nothing was run. */
+  usage: 2,
+  /** Something the command needs is missing: the pulumi CLI, a passphrase. Nothing was run. */
+  prerequisite: 3,
+  /** Prod was not approved: declined at the prompt, or no terminal to ask and no --yes. */
+  notApproved: 4,
+  /** The command itself failed (an uncaught error): no verdict. */
+  internal: 70,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The table as every `--help` ends. */
+export const EXIT_CODES_HELP = `Exit codes (the same for every command):
+  ${EXIT.ok}   ok: every check passed, every step done
+  ${EXIT.failed}   failed: a check, a mandatory policy or a step failed (promote rolls a smoke failure back)
+  ${EXIT.usage}   bad usage or bad input (a flag, a stack file); nothing was run
+  ${EXIT.prerequisite}   a prerequisite is missing (the pulumi CLI, a passphrase); nothing was run
+  ${EXIT.notApproved}   prod was not approved (promote, local)
+  ${EXIT.internal}  internal error: the command itself failed; no verdict`;
+
+/** Bad usage: reported as one line per problem with EXIT.usage, never with a stack trace. */
+export class UsageError extends Error {
+  readonly problems: readonly string[];
+  /** The output format the arguments asked for, when that much is clear (verify's --json). */
+  readonly format: string | undefined;
+  constructor(problems: string | readonly string[], format?: string) {
+    const list = typeof problems === "string" ? [problems] : [...problems];
+    super(list.join("\n"));
+    this.name = "UsageError";
+    this.problems = list;
+    this.format = format;
+  }
+}
