@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
+import { SMOKE_COMPONENT_TYPE, SMOKE_RUN } from "../model/smoke";
 import { CONTRACT_CHECKS } from "../smoke/contract";
 import type { CheckSpec } from "../smoke/contract";
 import { headersFingerprint, newSalt, settingsFingerprint } from "../smoke/fingerprint";
@@ -207,8 +208,8 @@ class SmokeRun extends pulumi.dynamic.Resource {
       name,
       { ...props, verifiedVersion: undefined, results: undefined },
       opts,
-      "env-progression",
-      "SmokeRun",
+      SMOKE_RUN.module,
+      SMOKE_RUN.type,
     );
   }
 }
@@ -248,7 +249,7 @@ export class SmokeTest extends pulumi.ComponentResource {
     const checks = (args.checks ?? CONTRACT_CHECKS).map((c) => ({ ...c }));
     const problems = checksProblems("checks", checks);
     if (problems.length > 0) throw new Error(`SmokeTest ${name}: ${problems.join("; ")}`);
-    super("env-progression:smoke:SmokeTest", name, {}, opts);
+    super(SMOKE_COMPONENT_TYPE, name, {}, opts);
 
     const run = new SmokeRun(
       `${name}-run`,

@@ -46,3 +46,65 @@ export class UsageError extends Error {
     this.format = format;
   }
 }
+
+/**
+ * node:util parseArgs's error as one short line (its messages end with a hint about `--`). `hints`
+ * word, for one command, a flag given without its value and an argument it does not take.
+ */
+export function parseArgsProblem(
+  err: unknown,
+  hints: { missingValue?: Record<string, string>; positional?: string } = {},
+): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${quoted ?? message}`;
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    const what = `unexpected argument${quoted ? ` "${quoted}"` : ""}`;
+    return hints.positional ? `${what}: ${hints.positional}` : what;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    for (const [flag, text] of Object.entries(hints.missingValue ?? {}))
+      if (message.includes(`'${flag}`)) return text;
+  }
+  const firstLine = message.split("\n")[0] ?? message;
+  return (firstLine.split(". ")[0] ?? firstLine).replace(/\.$/, "");
+}
+
+/** Whether node:util parseArgs threw this (an unknown option, a missing value, a positional). */
+export function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}
+
+/** How every command reports a usage problem: one line on stderr, pointing at --help. */
+export function usageLine(command: string, problem: string): string {
+  return `${command}: ${problem} (see --help)`;
+}
+
+/**
+ * Runs a command's `main` as the process: its exit code, or, for what it did not expect, the lines
+ * `crashLines` makes of the error (never a stack trace) on stderr and EXIT.internal, which no
+ * verdict shares. The default is one line, `<command>: internal error: <first line>`.
+ * `exitWhenDone` ends the process at once rather than when its handles close: for a command whose
+ * children or gRPC channels may outlive `main` (verify's pack, local's servers).
+ */
+export function runAsProcess(
+  command: string,
+  main: (argv: string[]) => Promise<number>,
+  opts: { crashLines?: (err: unknown) => readonly string[]; exitWhenDone?: boolean } = {},
+): void {
+  const crashLines =
+    opts.crashLines ??
+    ((err: unknown) => [
+      `${command}: internal error: ${err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)}`,
+    ]);
+  const done = (code: number): void => {
+    if (opts.exitWhenDone) process.exit(code);
+    process.exitCode = code;
+  };
+  main(process.argv.slice(2)).then(done, (err: unknown) => {
+    for (const line of crashLines(err)) process.stderr.write(`${line}\n`);
+    done(EXIT.internal);
+  });
+}

@@ -6,7 +6,14 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { EXIT, EXIT_CODES_HELP, UsageError } from "../model/cli";
+import {
+  EXIT,
+  EXIT_CODES_HELP,
+  isParseArgsError,
+  parseArgsProblem,
+  usageLine,
+  UsageError,
+} from "../model/cli";
 import { CONTRACT_CHECKS } from "./contract";
 import type { CheckSpec } from "./contract";
 import { checksProblems, CONTROL, DEFAULTS, parseHeaderLine, planProblems } from "./plan";
@@ -179,12 +186,7 @@ export function parseCli(argv: string[], io: Pick<CliIo, "env" | "readFile">): P
     return { kind: "run", plan, json: values.json === true };
   } catch (err) {
     if (err instanceof UsageError) return { kind: "usage", problem: err.message };
-    // node:util parseArgs: unknown option, missing value. Its first sentence is the useful part.
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) {
-      const message = String((err as Error).message);
-      return { kind: "usage", problem: (message.split(/\.\s/)[0] ?? message).replace(/\.$/, "") };
-    }
+    if (isParseArgsError(err)) return { kind: "usage", problem: parseArgsProblem(err) };
     throw err;
   }
 }
@@ -268,7 +270,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (parsed.kind === "usage") {
-    io.err(`smoke: ${redact(parsed.problem, secrets)} (see --help)\n`);
+    io.err(`${usageLine("smoke", redact(parsed.problem, secrets))}\n`);
     return EXIT.usage;
   }
   const allSecrets = [...secrets, ...Object.values(parsed.plan.headers)];

@@ -2,6 +2,7 @@
  * The report of a run and how it reads: one line per check for a terminal, and the failure message
  * that fails `pulumi up`. Everything a server or an error says passes through `redact` first.
  */
+import { smokeFailureLine } from "../model/smoke";
 import type { JsonScalar } from "./contract";
 
 export type Outcome = "passed" | "failed" | "cancelled";
@@ -100,25 +101,37 @@ export function formatCheckLine(r: CheckResult, nameWidth: number): string {
 export function formatSummary(report: SmokeReport): string {
   const failed = report.results.filter((r) => r.outcome === "failed").length;
   const total = report.results.length;
-  const took = secondsText(report.elapsedMs);
   if (report.ok) {
     const version =
       report.verifiedVersion === undefined ? "" : `, version ${report.verifiedVersion}`;
-    return `PASS  ${total} of ${total} checks passed in ${took}${version}`;
+    return `PASS  ${total} of ${total} checks passed in ${secondsText(report.elapsedMs)}${version}`;
   }
+  return `FAIL  ${failed} of ${total} checks failed${timing(report)}`;
+}
+
+/** ` in 1.2 s`, and the deadline when the run reached it. */
+function timing(report: SmokeReport): string {
   const deadline = report.deadlineReached
     ? ` (deadline of ${secondsText(report.deadlineMs)} reached)`
     : "";
-  return `FAIL  ${failed} of ${total} checks failed in ${took}${deadline}`;
+  return ` in ${secondsText(report.elapsedMs)}${deadline}`;
 }
 
 /**
- * The message a failed run throws from the dynamic provider: the failing checks first, each with
- * its URL, what came back and what was expected; then the rest in a line each.
+ * The message a failed run throws from the dynamic provider: model/smoke.ts's line naming the checks
+ * that did not pass (promote reads it back), then the failing checks, each with its URL, what came
+ * back and what was expected; then the rest in a line each.
  */
 export function formatFailure(report: SmokeReport): string {
   const lines = [
-    `smoke tests failed against ${report.baseUrl}: ${formatSummary(report).replace(/^FAIL\s+/, "")}`,
+    smokeFailureLine(
+      {
+        baseUrl: report.baseUrl,
+        failed: report.results.filter((r) => r.outcome === "failed").map((r) => r.name),
+        total: report.results.length,
+      },
+      timing(report),
+    ),
   ];
   const order: Outcome[] = ["failed", "cancelled", "passed"];
   for (const outcome of order) {

@@ -11,7 +11,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { EXIT, EXIT_CODES_HELP } from "../model/cli";
+import { EXIT, EXIT_CODES_HELP, parseArgsProblem, runAsProcess, usageLine } from "../model/cli";
+import { REPO_ROOT } from "../model/paths";
 import { clusterScript, startLocal, type LocalSession } from "./local/session";
 
 export const USAGE = `Usage: npm run local -- [--yes]
@@ -29,15 +30,13 @@ npm run cluster:down stops it and removes the stacks' state with it.
 
 ${EXIT_CODES_HELP}`;
 
-const REPO = path.resolve(__dirname, "..");
-
 function say(line: string): void {
   process.stdout.write(`local: ${line}\n`);
 }
 
 function step(what: string, script: string): void {
   say(what);
-  const r = spawnSync("bash", [path.join(REPO, script)], { stdio: "inherit" });
+  const r = spawnSync("bash", [path.join(REPO_ROOT, script)], { stdio: "inherit" });
   if (r.status !== 0) {
     throw new Prerequisite(`${what} failed (exit ${r.status}); see the lines above`);
   }
@@ -68,7 +67,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (err) {
-    process.stderr.write(`local: ${(err as Error).message}\n${USAGE.split("\n")[0]}\n`);
+    process.stderr.write(`${usageLine("local", parseArgsProblem(err))}\n`);
     return EXIT.usage;
   }
   if (values.help) {
@@ -117,12 +116,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`local: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(EXIT.internal);
-    },
-  );
-}
+if (require.main === module) runAsProcess("local", main, { exitWhenDone: true });

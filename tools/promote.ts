@@ -8,7 +8,8 @@
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../model/paths";
-import { USAGE, UsageError, parseCommandLine, runAsProcess } from "./promote/args";
+import { runAsProcess, usageLine } from "../model/cli";
+import { USAGE, UsageError, parseCommandLine } from "./promote/args";
 import { EXIT, environmentsUpTo, promote, type ExitCode } from "./promote/plan";
 import {
   PULUMI_INSTALL_HINT,
@@ -21,7 +22,6 @@ import {
 } from "./promote/setup";
 import { TerminalApprover, TerminalReporter } from "./promote/terminal";
 
-
 function fail(message: string): void {
   process.stderr.write(`promote: ${message}\n`);
 }
@@ -32,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
     command = parseCommandLine(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    fail(`${err.message} (see --help)`);
+    process.stderr.write(`${usageLine("promote", err.message)}\n`);
     return EXIT.usage;
   }
   if (command.kind === "help") {
@@ -79,4 +79,4 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   return result.exitCode;
 }
 
-if (require.main === module) runAsProcess(main, fail);
+if (require.main === module) runAsProcess("promote", main);

@@ -12,7 +12,7 @@
  * failed. With --json or --markdown, exit 2 and 70 put the problems on stdout too, so that a PR
  * comment is never empty.
  */
-import { EXIT, EXIT_CODES_HELP, UsageError } from "../model/cli";
+import { EXIT, EXIT_CODES_HELP, runAsProcess, usageLine, UsageError } from "../model/cli";
 import { PROJECT } from "../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName, isEnvName } from "../model/environment";
 import { PARITY_EXCEPTIONS_KEY } from "../model/parity/exceptions";
@@ -97,7 +97,7 @@ export function parseArgs(argv: readonly string[]): Args | "help" {
           `--stack ${name}: not a stack of this project; expected one of ${ENVIRONMENTS.join(", ")}`,
         );
       else if (!stacks.includes(name)) stacks.push(name);
-    } else problems.push(`${a}: unknown argument; see --help`);
+    } else problems.push(a.startsWith("-") ? `unknown option ${a}` : `unexpected argument "${a}"`);
   }
   if (problems.length > 0) throw new UsageError(problems, clash ? "text" : format);
   return { stacks: stacks.length > 0 ? stacks : [...ENVIRONMENTS], format };
@@ -292,8 +292,9 @@ function failed(
   format: Args["format"],
   exitCode: VerifyFailure["exitCode"],
   problems: string[],
+  stderrLine: (problem: string) => string = (p) => p,
 ): VerifyFailure["exitCode"] {
-  for (const p of problems) process.stderr.write(`${p}\n`);
+  for (const p of problems) process.stderr.write(`${stderrLine(p)}\n`);
   const f: VerifyFailure = {
     ok: false,
     exitCode,
@@ -323,7 +324,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     args = parseArgs(argv);
   } catch (err) {
     if (err instanceof UsageError)
-      return failed((err.format ?? "text") as Args["format"], EXIT.usage, [...err.problems]);
+      return failed((err.format ?? "text") as Args["format"], EXIT.usage, [...err.problems], (p) =>
+        usageLine("verify", p),
+      );
     throw err;
   }
   if (args === "help") {
@@ -349,12 +352,5 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      for (const line of internalFailure(err)) process.stderr.write(`${line}\n`);
-      process.exit(EXIT.internal);
-    },
-  );
-}
+if (require.main === module)
+  runAsProcess("verify", main, { crashLines: internalFailure, exitWhenDone: true });

@@ -269,7 +269,11 @@ describe("real engine: the three stacks on the local control plane", function ()
     const r = await promote(session, ["--to", "prod", "--yes"]);
     assert.equal(r.code, EXIT.failed, r.output.slice(-8000));
     assert.match(r.stdout, /\[dev\] FAILED at smoke: /);
-    assert.match(r.stdout, /\[dev\] FAILED at smoke: .*1 of 4 checks failed/);
+    // The structured line (model/smoke.ts), read back from the real engine's error: the check named.
+    assert.match(
+      r.stdout,
+      /\[dev\] FAILED at smoke: 1 of 4 checks failed \(critical-action\) against http:\/\//,
+    );
     assert.match(r.stdout, /\[dev\] rolled back to /);
     assert.doesNotMatch(r.stdout, /\[staging\] (deploying|previewing|up:)/);
 

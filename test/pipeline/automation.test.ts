@@ -20,6 +20,7 @@ import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { policyPackConfig } from "../../model/baseline";
 import type { EnvName } from "../../model/environment";
+import { smokeFailureLine } from "../../model/smoke";
 import { urnType } from "../../model/urn";
 import { AutomationRunner } from "../../tools/promote/automation";
 import type { OperationResult } from "../../tools/promote/plan";
@@ -487,7 +488,7 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
         { resOutputsEvent: step("update", deployment) },
         { resourcePreEvent: step("create", smoke) },
         diagnostic(
-          "error: smoke tests failed: GET http://staging.example.com/healthz returned 503\n    at check (smoke/run.ts:40:11)",
+          `error: ${smokeFailureLine({ baseUrl: "http://staging.example.com", failed: ["health"], total: 4 }, " in 30.0 s")}\n  ✗ health: GET http://staging.example.com/healthz\n      got:      503\n    at check (smoke/run.ts:40:11)`,
           smoke,
         ),
         { resOpFailedEvent: { ...step("create", smoke), status: 1, steps: 1 } },
@@ -499,7 +500,8 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
     const failure = failureOf(await runner.up("staging", { policyConfig: config }));
     assert.deepEqual(failure, {
       step: "smoke",
-      reason: "smoke tests failed: GET http://staging.example.com/healthz returned 503",
+      reason: "1 of 4 checks failed (health) against http://staging.example.com",
+      smoke: { baseUrl: "http://staging.example.com", failed: ["health"], total: 4 },
     });
     assert.deepEqual(progress, [
       { env: "staging", message: "update kubernetes:apps/v1:Deployment staging-app" },
@@ -539,7 +541,13 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
       events: [
         { resOutputsEvent: step("update", configMap) },
         policy("warning", "pod-security-restricted", "runs as root", configMap),
-        diagnostic("smoke tests failed: /healthz timed out after 30s", smoke),
+        diagnostic(
+          smokeFailureLine(
+            { baseUrl: "http://dev.example.com", failed: ["health", "version"], total: 4 },
+            " in 30.0 s (deadline of 30.0 s reached)",
+          ),
+          smoke,
+        ),
         diagnostic("update failed"),
       ],
       code: 255,
@@ -550,7 +558,8 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
     assert.ok(path.isAbsolute(log), `--event-log ${log}: expected a file`);
     assert.deepEqual(failure, {
       step: "smoke",
-      reason: "smoke tests failed: /healthz timed out after 30s",
+      reason: "2 of 4 checks failed (health, version) against http://dev.example.com",
+      smoke: { baseUrl: "http://dev.example.com", failed: ["health", "version"], total: 4 },
     });
     assert.deepEqual(
       progress.map((p) => p.message),

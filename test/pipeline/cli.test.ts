@@ -7,7 +7,6 @@ import { USAGE, UsageError, parseCommandLine } from "../../tools/promote/args";
 import { describeChanges, progressLine } from "../../tools/promote/automation";
 import { EXIT, type PolicyPackConfig } from "../../tools/promote/plan";
 import { EXIT_CODES_HELP } from "../../model/cli";
-import { USAGE as LOCAL_USAGE } from "../../tools/local";
 import {
   USAGE as USAGE_POLICY_CONFIG,
   UsageError as PolicyConfigUsageError,
@@ -82,8 +81,8 @@ describe("promote command line", () => {
 
 /**
  * The one convention (model/cli.ts), checked on the commands as processes: the exit code each
- * really returns, not what its help says. local is checked by its text only: running it starts
- * the engine build.
+ * really returns, not what its help says. local runs only as far as --help and a bad flag: a run
+ * starts the engine build.
  */
 describe("every command's convention (as processes)", function () {
   this.timeout(120_000);
@@ -92,6 +91,7 @@ describe("every command's convention (as processes)", function () {
     verify: [process.execPath, "-r", "ts-node/register/transpile-only", "tools/verify.ts"],
     smoke: [node24, "smoke/bin.mjs"],
     promote: [process.execPath, "-r", "ts-node/register/transpile-only", "tools/promote.ts"],
+    local: [process.execPath, "-r", "ts-node/register/transpile-only", "tools/local.ts"],
     "policy-config": [
       process.execPath,
       "-r",
@@ -133,9 +133,29 @@ describe("every command's convention (as processes)", function () {
     });
   }
 
-  it(`local: its help shows the same table`, () => {
-    assert.ok(LOCAL_USAGE.startsWith("Usage: npm run local -- "));
-    assert.ok(LOCAL_USAGE.endsWith(EXIT_CODES_HELP));
+  it(`a crash is one line on stderr, no stack trace, exit ${EXIT.internal} (runAsProcess, as a process)`, () => {
+    // Every command's entry point is model/cli.ts's runAsProcess; a main that throws stands for
+    // a defect anywhere below it.
+    const crash = (crashLines: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          "-r",
+          "ts-node/register/transpile-only",
+          "-e",
+          `require("./model/cli").runAsProcess("demo", async () => { throw new Error("boom\\n    at somewhere (x.ts:1:1)"); }${crashLines})`,
+        ],
+        { cwd: REPO, encoding: "utf8" },
+      );
+    const plain = crash("");
+    assert.equal(plain.status, EXIT.internal, plain.stderr);
+    assert.equal(plain.stderr, "demo: internal error: boom\n");
+    assert.equal(plain.stdout, "");
+    const verifyStyle = crash(
+      ', { crashLines: require("./tools/verify").internalFailure, exitWhenDone: true }',
+    );
+    assert.equal(verifyStyle.status, EXIT.internal, verifyStyle.stderr);
+    assert.equal(verifyStyle.stderr, "verify failed: boom\n");
   });
 
   it(`smoke: a failed check exits ${EXIT.failed}`, () => {

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import {
-  SMOKE_FAILURE_MARKER,
-  classifyFailure,
-  cleanMessage,
-  isSmokeUrn,
-} from "../../tools/promote/failure";
+import { classifyFailure, cleanMessage, isSmokeUrn } from "../../tools/promote/failure";
+import { SMOKE_RUN_TYPE, smokeFailureLine } from "../../model/smoke";
 import { urnName } from "../../model/urn";
 
 let sequence = 0;
@@ -14,8 +10,12 @@ function event(body: Omit<EngineEvent, "sequence" | "timestamp">): EngineEvent {
   return { sequence, timestamp: 1_700_000_000 + sequence, ...body };
 }
 
-const SMOKE_URN =
-  "urn:pulumi:staging::env-progression::env-progression:smoke:SmokeTest$pulumi-nodejs:dynamic:Resource::staging-smoke-run";
+const SMOKE_URN = `urn:pulumi:staging::env-progression::env-progression:smoke:SmokeTest$${SMOKE_RUN_TYPE}::staging-smoke-run`;
+/** What the smoke provider's error starts with when the version check failed (smoke/report.ts). */
+const VERSION_FAILED = smokeFailureLine(
+  { baseUrl: "http://staging.example.com", failed: ["version"], total: 4 },
+  " in 1.2 s",
+);
 const DEPLOYMENT_URN =
   "urn:pulumi:staging::env-progression::env-progression:workload:Workload$kubernetes:apps/v1:Deployment::staging-app";
 
@@ -104,12 +104,12 @@ describe("classifyFailure", () => {
     });
   });
 
-  it("the marker text alone is a smoke failure too, and the reason starts at the marker", () => {
+  it("the run's line names the failed checks, and counts without a smoke URN too", () => {
     const failure = classifyFailure(
       "up",
       [
         diagnostic(
-          `pulumi-nodejs:dynamic:Resource (staging-smoke):\n    error: Error: ${SMOKE_FAILURE_MARKER}: version: expected 1.3.0, got 1.2.0\n    at Object.create`,
+          `pulumi-nodejs:dynamic:Resource (staging-smoke):\n    error: Error: ${VERSION_FAILED}\n  ✗ version: GET http://staging.example.com/api/version\n    at Object.create`,
           "urn:pulumi:staging::env-progression::pulumi-nodejs:dynamic:Resource::staging-smoke",
         ),
         updateFailed,
@@ -118,8 +118,18 @@ describe("classifyFailure", () => {
     );
     assert.deepEqual(failure, {
       step: "smoke",
-      reason: `${SMOKE_FAILURE_MARKER}: version: expected 1.3.0, got 1.2.0`,
+      reason: "1 of 4 checks failed (version) against http://staging.example.com",
+      smoke: { baseUrl: "http://staging.example.com", failed: ["version"], total: 4 },
     });
+  });
+
+  it("prose that only mentions smoke tests, on a resource that is not one, is not a smoke failure", () => {
+    const failure = classifyFailure(
+      "up",
+      [diagnostic("smoke tests failed: version: expected 1.3.0", DEPLOYMENT_URN), updateFailed],
+      commandError,
+    );
+    assert.equal(failure.step, "up");
   });
 
   it("a failed operation on the smoke resource with no diagnostic is still a smoke failure", () => {
@@ -144,15 +154,17 @@ describe("classifyFailure", () => {
     assert.deepEqual(failure, { step: "smoke", reason: "staging-smoke-run failed" });
   });
 
-  it("the marker in the CLI's stderr counts when no event carried it", () => {
-    const failure = classifyFailure(
-      "up",
-      [],
-      new Error(`stderr: error: ${SMOKE_FAILURE_MARKER}: health: GET /healthz returned 503`),
-    );
+  it("the run's line in the CLI's stderr counts when no event carried it", () => {
+    const line = smokeFailureLine({
+      baseUrl: "http://s",
+      failed: ["health", "database"],
+      total: 4,
+    });
+    const failure = classifyFailure("up", [], new Error(`stderr: error: ${line}`));
     assert.deepEqual(failure, {
       step: "smoke",
-      reason: `${SMOKE_FAILURE_MARKER}: health: GET /healthz returned 503`,
+      reason: "2 of 4 checks failed (health, database) against http://s",
+      smoke: { baseUrl: "http://s", failed: ["health", "database"], total: 4 },
     });
   });
 

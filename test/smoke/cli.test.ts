@@ -236,7 +236,11 @@ describe("smoke CLI (as a process)", function () {
   const usage: [string, string[], RegExp][] = [
     ["no base URL", [], /missing <baseUrl>/],
     ["two base URLs", ["http://a", "http://b"], /one <baseUrl> expected, got 2/],
-    ["an unknown option", ["http://a", "--dedline", "5"], /Unknown option '--dedline'/],
+    [
+      "an unknown option",
+      ["http://a", "--dedline", "5"],
+      /^smoke: unknown option --dedline \(see --help\)$/,
+    ],
     ["a missing option value", ["http://a", "--deadline"], /--deadline/],
     [
       "a deadline that is not a number",

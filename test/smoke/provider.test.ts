@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { readSmokeFailure } from "../../model/smoke";
 import {
   CANARY,
   capturedProvider,
@@ -274,6 +275,12 @@ p.create(JSON.parse(process.argv[2])).then(
         assert.match(message, new RegExp(`✗ ${check}: `));
         assert.match(message, text);
         assert.match(message, /1 of 4 checks failed/);
+        // The line promote reads back (model/smoke.ts), from the serialized provider's own error.
+        assert.deepEqual(readSmokeFailure(message), {
+          baseUrl: server.url,
+          failed: [check],
+          total: 4,
+        });
       }
     });
 

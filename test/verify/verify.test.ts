@@ -227,9 +227,9 @@ describe("npm run verify (as a process)", function () {
     const bad = await runVerify(["--stack", "qa", "--json", "--markdown", "--fast"]);
     assert.equal(bad.code, 2);
     assert.deepEqual(problems(bad.stderr), [
-      "--stack qa: not a stack of this project; expected one of dev, staging, prod",
-      "--json and --markdown exclude each other; give one",
-      "--fast: unknown argument; see --help",
+      "verify: --stack qa: not a stack of this project; expected one of dev, staging, prod (see --help)",
+      "verify: --json and --markdown exclude each other; give one (see --help)",
+      "verify: unknown option --fast (see --help)",
     ]);
     assert.equal(bad.stdout, "", "with both --json and --markdown, no format is clear");
     // with one format asked for, the problems reach stdout too (the PR comment is never empty)
@@ -248,9 +248,9 @@ describe("npm run verify (as a process)", function () {
     assert.deepEqual(JSON.parse(badJson.stdout), {
       ok: false,
       exitCode: 2,
-      problems: ["--fast: unknown argument; see --help"],
+      problems: ["unknown option --fast"],
     });
-    assert.deepEqual(problems(badJson.stderr), ["--fast: unknown argument; see --help"]);
+    assert.deepEqual(problems(badJson.stderr), ["verify: unknown option --fast (see --help)"]);
   });
 
   it("refuses a secret key written in plaintext (exit 2, the program's line), never its value", async () => {

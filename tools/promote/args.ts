@@ -1,7 +1,7 @@
 /** Command line of `npm run promote`. */
 import { parseArgs } from "node:util";
 import { ENVIRONMENTS, isEnvName } from "../../model/environment";
-import { EXIT, EXIT_CODES_HELP, UsageError } from "../../model/cli";
+import { EXIT_CODES_HELP, parseArgsProblem, UsageError } from "../../model/cli";
 import type { PromoteOptions } from "./plan";
 
 export const USAGE = `Usage: npm run promote -- [--to ${ENVIRONMENTS.join("|")}] [--preview] [--yes]
@@ -60,48 +60,4 @@ export function parseCommandLine(argv: readonly string[]): Command {
     kind: "run",
     options: { to, preview: values.preview ?? false, yes: values.yes ?? false },
   };
-}
-
-/** node:util's messages, shortened to the part a user needs (they end with a hint about `--`). */
-/**
- * node:util parseArgs's error as one short line (its messages end with a hint about `--`). `hints`
- * word, for one command, a flag given without its value and an argument it does not take.
- */
-export function parseArgsProblem(
-  err: unknown,
-  hints: { missingValue?: Record<string, string>; positional?: string } = {},
-): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: string }).code;
-  const quoted = /'([^']+)'/.exec(message)?.[1];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${quoted ?? message}`;
-  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-    const what = `unexpected argument${quoted ? ` "${quoted}"` : ""}`;
-    return hints.positional ? `${what}: ${hints.positional}` : what;
-  }
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    for (const [flag, text] of Object.entries(hints.missingValue ?? {}))
-      if (message.includes(`'${flag}`)) return text;
-  }
-  const firstLine = message.split("\n")[0] ?? message;
-  return firstLine.split(". ")[0] ?? firstLine;
-}
-
-/**
- * Runs a command's `main` as the process: its exit code, or, for what it did not expect, one line
- * through `fail` (never a stack trace) and EXIT.internal, which no verdict shares.
- */
-export function runAsProcess(
-  main: (argv: string[]) => Promise<number>,
-  fail: (message: string) => void,
-): void {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      fail(err instanceof Error ? err.message : String(err));
-      process.exitCode = EXIT.internal;
-    },
-  );
 }

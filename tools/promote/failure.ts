@@ -5,20 +5,21 @@
  * then failed verification, so the environment is rolled back; a policy or deployment failure
  * stops the chain and leaves the environment to its owner.
  *
- * The smoke signal is the resource, not the wording of an error: the smoke test is a dynamic
- * resource parented to a component whose type token is `env-progression:smoke:<Type>`, so the
- * URN of every resource it owns carries that token in its type chain
- * (`urn:pulumi:dev::env-progression::env-progression:smoke:SmokeTest$pulumi-nodejs:dynamic:Resource::dev-smoke`).
- * The marker text `smoke tests failed` in the error message is the second signal, for a smoke
- * resource registered without that parent. Either one is enough.
+ * The smoke signal is the resource, not the wording of an error: the smoke test's resources have
+ * their own type tokens (model/smoke.ts), and the URN of each carries them in its type chain
+ * (`urn:pulumi:dev::env-progression::env-progression:smoke:SmokeTest$pulumi-nodejs:dynamic/env-progression:SmokeRun::dev-smoke-run`).
+ * What failed is read back from the run's error with model/smoke.ts's `readSmokeFailure`, the
+ * reader of the line the smoke provider writes: the names of the checks that failed, the count,
+ * the URL. That line is also the signal when the engine reports the error without a URN.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import {
+  describeSmokeFailure,
+  isSmokeTypeChain,
+  readSmokeFailure,
+  type SmokeFailure,
+} from "../../model/smoke";
 import { urnName, urnTypeChain } from "../../model/urn";
-
-/** The type-token prefix of the smoke component and everything it owns. */
-export const SMOKE_TYPE_PREFIX = "env-progression:smoke:";
-/** The text the smoke resource's error message starts with when a check fails. */
-export const SMOKE_FAILURE_MARKER = "smoke tests failed";
 
 /** The steps of one environment's promotion, in the order they run. */
 export type Step =
@@ -38,6 +39,8 @@ export type OperationStep = Extract<Step, "preview" | "policy" | "up" | "smoke">
 export interface StepFailure {
   step: OperationStep;
   reason: string;
+  /** For a smoke step whose checks ran and failed: which, of how many, against what. */
+  smoke?: SmokeFailure;
 }
 
 /** Color directives (`<{%fg 1%}>`) and ANSI escapes, which the engine leaves in some messages. */
@@ -53,24 +56,15 @@ export function cleanMessage(message: string): string {
 }
 
 export function isSmokeUrn(urn: string | undefined): boolean {
-  return (
-    urn !== undefined &&
-    urnTypeChain(urn)
-      .split("$")
-      .some((t) => t.startsWith(SMOKE_TYPE_PREFIX))
-  );
+  return urn !== undefined && isSmokeTypeChain(urnTypeChain(urn));
 }
 
-/** The line of a smoke error that says what failed, without the stack trace that may follow. */
-function smokeReason(message: string): string {
-  const lines = message
-    .replace(DECORATION, "")
-    .split("\n")
-    .map((l) => l.trim());
-  const marked = lines.find((l) => l.toLowerCase().includes(SMOKE_FAILURE_MARKER));
-  const line = marked ?? lines.find((l) => l.length > 0) ?? message;
-  const at = line.toLowerCase().indexOf(SMOKE_FAILURE_MARKER);
-  return at >= 0 ? line.slice(at) : line;
+/** A smoke step's failure: the checks it names when they ran, else the error's first line. */
+function smokeStep(message: string): StepFailure {
+  const smoke = readSmokeFailure(message.replace(DECORATION, ""));
+  if (smoke) return { step: "smoke", reason: describeSmokeFailure(smoke), smoke };
+  const first = cleanMessage(message).split(" | ")[0];
+  return { step: "smoke", reason: first || "the smoke run failed" };
 }
 
 /**
@@ -100,9 +94,9 @@ export function classifyFailure(
     .filter((d) => d !== undefined && d.severity === "error" && !d.ephemeral);
 
   const smoke = errors.find(
-    (d) => isSmokeUrn(d!.urn) || d!.message.toLowerCase().includes(SMOKE_FAILURE_MARKER),
+    (d) => isSmokeUrn(d!.urn) || readSmokeFailure(d!.message.replace(DECORATION, "")),
   );
-  if (smoke) return { step: "smoke", reason: smokeReason(smoke.message) };
+  if (smoke) return smokeStep(smoke.message);
 
   const failedSmoke = events.find((e) => isSmokeUrn(e.resOpFailedEvent?.metadata.urn));
   if (failedSmoke) {
@@ -113,9 +107,7 @@ export function classifyFailure(
   }
 
   const errorText = error instanceof Error ? error.message : String(error ?? "");
-  if (errorText.toLowerCase().includes(SMOKE_FAILURE_MARKER)) {
-    return { step: "smoke", reason: smokeReason(errorText) };
-  }
+  if (readSmokeFailure(errorText.replace(DECORATION, ""))) return smokeStep(errorText);
 
   // A resource's own error says more than the engine's closing "update failed".
   const specific = errors.find((d) => d!.urn !== undefined) ?? errors[0];

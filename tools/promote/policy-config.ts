@@ -19,8 +19,14 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
 import { parseParityDocument } from "../../model/parity/document";
-import { EXIT, EXIT_CODES_HELP, UsageError } from "../../model/cli";
-import { parseArgsProblem, runAsProcess } from "./args";
+import {
+  EXIT,
+  EXIT_CODES_HELP,
+  parseArgsProblem,
+  runAsProcess,
+  usageLine,
+  UsageError,
+} from "../../model/cli";
 import type { PolicyPackConfig } from "./plan";
 
 export interface PolicyConfigFile {
@@ -159,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     command = parsePolicyConfigArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    fail(`${err.message} (see --help)`);
+    process.stderr.write(`${usageLine("policy-config", err.message)}\n`);
     return EXIT.usage;
   }
   if (command.kind === "help") {
@@ -186,4 +192,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return EXIT.ok;
 }
 
-if (require.main === module) runAsProcess(main, fail);
+if (require.main === module) runAsProcess("policy-config", main);
