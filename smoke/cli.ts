@@ -37,7 +37,7 @@ Options:
   --ca FILE               trust the CA certificates in FILE (PEM) for https
   --checks FILE           run the checks listed in FILE (JSON) instead of the contract
   --json                  print the report as JSON
-  -h, --help              print this help
+  --help, -h              show this help
 
 ${EXIT_CODES_HELP}
 `;

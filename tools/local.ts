@@ -22,6 +22,7 @@ cached after the first time), starts the local control plane (npm run cluster:up
 and promotes dev → staging → prod with the real pulumi CLI and the policy pack. Each up runs its
 smoke tests against the app; prod asks for approval here. Then prints the parity matrix.
 
+Options:
   --yes, -y    approve prod without the prompt (required when there is no terminal)
   --help, -h   show this help
 

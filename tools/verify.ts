@@ -50,16 +50,18 @@ Evaluates the stacks dev -> staging -> prod under the Pulumi SDK's in-process en
 policy pack (policies/) over gRPC for each against the parity baseline of the stack below, and
 prints every violation, the parity matrix and the isolation matrix. No cluster, no Pulumi CLI.
 
+Options:
   --stack NAME   report this stack (repeatable; default: all). The stacks below it are evaluated
                  too: each is compared with the one below.
   --json         machine-readable output
   --markdown     output fit for a pull request comment
-  --help, -h     this text
+  --help, -h     show this help
 
-Secrets: each stack's secure values are decrypted with its passphrase, found as npm run promote
-finds it:
+Environment (each stack's secure values are decrypted with its passphrase, found as npm run
+promote finds it):
   PULUMI_CONFIG_PASSPHRASE_<ENV>    passphrase of one stack, e.g. PULUMI_CONFIG_PASSPHRASE_PROD
   PULUMI_CONFIG_PASSPHRASE[_FILE]   passphrase for the stacks without their own
+
 Without one, stand-in values are used and the output says that secret reuse was NOT checked. A
 secret key (dbPassword, smokeToken) with a plain value in a stack file is bad input.
 

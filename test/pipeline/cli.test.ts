@@ -121,6 +121,9 @@ describe("every command's convention (as processes)", function () {
       const run = runCommand(name, ["--help"]);
       assert.equal(run.status, EXIT.ok, run.stderr);
       assert.match(run.stdout, /^Usage: (npm run |npx )/);
+      // One layout: the usage line, what it does, then "Options:" with --help among them.
+      assert.match(run.stdout, /^Usage: .*\n\n\S.*\n(?:.*\n)*?\nOptions:\n/);
+      assert.match(run.stdout, /^ {2}--help, -h +show this help$/m);
       assert.ok(run.stdout.trimEnd().endsWith(EXIT_CODES_HELP), run.stdout);
     });
 

@@ -220,7 +220,7 @@ describe("npm run verify (as a process)", function () {
       help.stdout,
       /^Usage: npm run verify -- \[--stack NAME\]\.\.\. \[--json \| --markdown\]/,
     );
-    assert.match(help.stdout, /^ {2}--help, -h +this text$/m);
+    assert.match(help.stdout, /^ {2}--help, -h +show this help$/m);
     assert.ok(help.stdout.trimEnd().endsWith(EXIT_CODES_HELP), help.stdout);
     assert.match(help.stdout, /PULUMI_CONFIG_PASSPHRASE_<ENV> +passphrase of one stack/);
     assert.equal((await runVerify(["-h"])).stdout, help.stdout);

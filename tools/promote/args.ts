@@ -9,6 +9,7 @@ export const USAGE = `Usage: npm run promote -- [--to ${ENVIRONMENTS.join("|")}]
 Deploys the stacks in order (${ENVIRONMENTS.join(" → ")}), each with \`pulumi up --policy-pack policies\`
 and the parity baseline of the stack below; the smoke tests run inside each up.
 
+Options:
   --to <env>   last environment to deploy (default: ${ENVIRONMENTS[ENVIRONMENTS.length - 1]})
   --preview    preview every stack up to --to with the policies, as a pull request does; change nothing
   --yes, -y    approve prod without the prompt (required when there is no terminal)

@@ -71,6 +71,7 @@ export const USAGE = `Usage: npx ts-node --transpile-only tools/promote/policy-c
 Writes to stdout the --policy-pack-config document for a stack, as \`npm run promote\` builds it
 (policyPackConfig in model/baseline.ts).
 
+Options:
   stdin          the parityBaseline of the stack below (for prod: staging's), as
                  \`pulumi stack output parityBaseline --json\` prints it
   --older FILE   the parityBaseline of an environment further down (for prod: dev's), for
