@@ -8,9 +8,9 @@
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../model/paths";
-import { runAsProcess, usageLine } from "../model/cli";
+import { EXIT, type ExitCode, runAsProcess, usageLine } from "../model/cli";
 import { USAGE, UsageError, parseCommandLine } from "./promote/args";
-import { EXIT, environmentsUpTo, promote, type ExitCode } from "./promote/plan";
+import { environmentsUpTo, promote } from "./promote/plan";
 import {
   PULUMI_INSTALL_HINT,
   envSuffix,

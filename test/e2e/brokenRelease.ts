@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { findOnPath } from "../../tools/promote/setup";
-import { CONFIG_KEYS } from "../../tools/promote/plan";
+import { CONFIG_KEYS } from "../../tools/promote/release";
 
 export const PRELOAD = `"use strict";
 // e2e broken release: /healthz and the rest still answer; the critical action fails.

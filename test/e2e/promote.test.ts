@@ -27,7 +27,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { OUTPUTS, type EnvName, type Release } from "../../model/environment";
-import { EXIT, parseRelease } from "../../tools/promote/plan";
+import { EXIT } from "../../model/cli";
+import { parseRelease } from "../../tools/promote/release";
 import {
   appService,
   deletePod,

@@ -31,7 +31,8 @@ import { ENVIRONMENTS, OUTPUTS, type EnvName, type Release } from "../../model/e
 import { POLICY_PACK_LAUNCHER } from "../../tools/engine/environment";
 import { clusterScript, startLocal, type LocalSession } from "../../tools/local/session";
 import { policyPackConfig } from "../../model/baseline";
-import { CONFIG_KEYS, EXIT, parseRelease } from "../../tools/promote/plan";
+import { EXIT } from "../../model/cli";
+import { CONFIG_KEYS, parseRelease } from "../../tools/promote/release";
 import { writePolicyConfigFile } from "../../tools/promote/policy-config";
 import { PRELOAD } from "../e2e/brokenRelease";
 import { promote, pulumi, run, transcript, type CliResult } from "./cli";

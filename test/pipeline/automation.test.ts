@@ -23,7 +23,7 @@ import type { EnvName } from "../../model/environment";
 import { smokeFailureLine } from "../../model/smoke";
 import { urnType } from "../../model/urn";
 import { AutomationRunner } from "../../tools/promote/automation";
-import type { OperationResult } from "../../tools/promote/plan";
+import type { OperationResult } from "../../tools/promote/ports";
 
 const REPO = path.resolve(__dirname, "../..");
 const POLICIES = path.join(REPO, "policies");

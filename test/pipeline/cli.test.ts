@@ -5,8 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { USAGE, UsageError, parseCommandLine } from "../../tools/promote/args";
 import { describeChanges, progressLine } from "../../tools/promote/automation";
-import { EXIT, type PolicyPackConfig } from "../../tools/promote/plan";
-import { EXIT_CODES_HELP } from "../../model/cli";
+import { EXIT, EXIT_CODES_HELP } from "../../model/cli";
+import type { PolicyPackConfig } from "../../tools/promote/ports";
 import {
   USAGE as USAGE_POLICY_CONFIG,
   UsageError as PolicyConfigUsageError,

@@ -8,15 +8,15 @@
  */
 import type { EnvName, Release } from "../../model/environment";
 import type { StepFailure } from "../../tools/promote/failure";
-import {
-  CONFIG_KEYS,
-  type Approver,
-  type OperationOptions,
-  type OperationResult,
-  type PromoteEvent,
-  type Reporter,
-  type StackRunner,
-} from "../../tools/promote/plan";
+import type {
+  Approver,
+  OperationOptions,
+  OperationResult,
+  PromoteEvent,
+  Reporter,
+  StackRunner,
+} from "../../tools/promote/ports";
+import { CONFIG_KEYS } from "../../tools/promote/release";
 
 export interface Call {
   op: "preview" | "up" | "outputs" | "getConfig" | "setConfig" | "removeConfig";

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { policyPackConfig } from "../../model/baseline";
 import type { EnvName } from "../../model/environment";
-import { CONFIG_KEYS, EXIT, promote, type PromoteOptions } from "../../tools/promote/plan";
+import { EXIT } from "../../model/cli";
+import { promote } from "../../tools/promote/plan";
+import type { PromoteOptions } from "../../tools/promote/ports";
+import { CONFIG_KEYS } from "../../tools/promote/release";
 import {
   FakeRunner,
   PROD_IMAGE,
@@ -534,7 +537,10 @@ describe("promote --preview", () => {
     const result = await run(runner, reporter, { preview: true, yes: false });
     assert.equal(result.exitCode, EXIT.ok);
     assert.deepEqual(runner.operations(), ["preview dev", "preview staging", "preview prod"]);
-    assert.deepEqual(runner.calls.filter((c) => c.op === "up"), []);
+    assert.deepEqual(
+      runner.calls.filter((c) => c.op === "up"),
+      [],
+    );
     assert.deepEqual(runner.config, stackFiles());
     const previews = runner.calls.filter((c) => c.op === "preview");
     assert.deepEqual(previews[0]?.opts, {});
@@ -544,7 +550,9 @@ describe("promote --preview", () => {
     );
     assert.deepEqual(
       previews[2]?.opts?.policyConfig,
-      policyPackConfig(deployedState().staging.parityBaseline, [deployedState().dev.parityBaseline]),
+      policyPackConfig(deployedState().staging.parityBaseline, [
+        deployedState().dev.parityBaseline,
+      ]),
     );
     assert.match(reporter.of("done")[0]?.summary ?? "", /nothing was changed/);
   });
@@ -584,7 +592,10 @@ describe("promote --preview", () => {
       /^previewing 1\.3\.0 .*, as verified in staging$/,
     );
     assert.deepEqual(runner.config, stackFiles());
-    assert.deepEqual(runner.calls.filter((c) => c.op === "up"), []);
+    assert.deepEqual(
+      runner.calls.filter((c) => c.op === "up"),
+      [],
+    );
   });
 
   it("puts prod's stack file back after a failed prod preview", async () => {
@@ -610,7 +621,10 @@ describe("promote --preview", () => {
         "prod: staging exports no verifiedRelease (was it ever deployed?): previewing prod with the image in its own stack file",
       ],
     );
-    assert.deepEqual(runner.calls.filter((c) => c.op === "setConfig"), []);
+    assert.deepEqual(
+      runner.calls.filter((c) => c.op === "setConfig"),
+      [],
+    );
   });
 
   it("previews without a baseline when the stack below was never deployed, and warns", async () => {
@@ -620,7 +634,10 @@ describe("promote --preview", () => {
     const warnings = reporter.of("warning").map((w) => `${w.env}: ${w.message}`);
     // staging and prod have no baseline; prod has no verified release from staging to preview
     assert.equal(warnings.length, 3, warnings.join("\n"));
-    assert.match(warnings[2] ?? "", /^prod: staging exports no verifiedRelease .*its own stack file$/);
+    assert.match(
+      warnings[2] ?? "",
+      /^prod: staging exports no verifiedRelease .*its own stack file$/,
+    );
     assert.match(
       warnings[0] ?? "",
       /^staging: dev exports no parityBaseline .* no parity baseline to compare with$/,

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { ENVIRONMENTS, isEnvName } from "../../model/environment";
 import { EXIT_CODES_HELP, parseArgsProblem, UsageError } from "../../model/cli";
-import type { PromoteOptions } from "./plan";
+import type { PromoteOptions } from "./ports";
 
 export const USAGE = `Usage: npm run promote -- [--to ${ENVIRONMENTS.join("|")}] [--preview] [--yes]
 

@@ -19,7 +19,7 @@ import {
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
 import { urnName } from "../../model/urn";
 import { classifyFailure, cleanMessage, lastErrorLine } from "./failure";
-import type { OperationOptions, OperationResult, StackRunner } from "./plan";
+import type { OperationOptions, OperationResult, StackRunner } from "./ports";
 import { writePolicyConfigFile } from "./policy-config";
 import { envSuffix, stackVariables, type Environ } from "./setup";
 

@@ -24,115 +24,27 @@ import {
   type EnvName,
   type Release,
 } from "../../model/environment";
-import type { Step, StepFailure } from "./failure";
-
-/** The stack config keys a release is made of (`env-progression:` is the project namespace). */
-export const CONFIG_KEYS = {
-  image: "env-progression:image",
-  version: "env-progression:version",
-} as const;
-
-// One exit-code table for every command (model/cli.ts); promote's callers import it from here.
-export { EXIT, type ExitCode };
+import type { Step } from "./failure";
+import type {
+  Failure,
+  OperationOptions,
+  OperationResult,
+  PolicyPackConfig,
+  PromoteDeps,
+  PromoteEvent,
+  PromoteOptions,
+  PromoteResult,
+  RollbackReport,
+} from "./ports";
+import { CONFIG_KEYS, describeRelease, parseRelease } from "./release";
+import { summarize } from "./summary";
 
 /** The environment that needs an explicit approval, and deploys what the one below verified. */
-export const GATED_ENV: EnvName = "prod";
-
-export type PolicyPackConfig = ReturnType<typeof policyPackConfig>;
-
-export interface OperationOptions {
-  /** The `--policy-pack-config` document; absent for dev, and for a rollback. */
-  policyConfig?: PolicyPackConfig;
-}
-
-export type OperationResult = { ok: true; summary: string } | { ok: false; failure: StepFailure };
-
-/** One Pulumi stack per environment, named like the environment. */
-export interface StackRunner {
-  /** `pulumi preview --policy-pack policies [--policy-pack-config …]`. */
-  preview(env: EnvName, opts: OperationOptions): Promise<OperationResult>;
-  /** `pulumi up --policy-pack policies [--policy-pack-config …]`. */
-  up(env: EnvName, opts: OperationOptions): Promise<OperationResult>;
-  /** The stack's outputs as plain values; `{}` for a stack never deployed. */
-  outputs(env: EnvName): Promise<Record<string, unknown>>;
-  getConfig(env: EnvName, key: string): Promise<string | undefined>;
-  setConfig(env: EnvName, key: string, value: string): Promise<void>;
-  removeConfig(env: EnvName, key: string): Promise<void>;
-}
-
-export interface Approver {
-  /** Whether there is someone to ask (a terminal on stdin). */
-  readonly interactive: boolean;
-  confirm(question: string): Promise<boolean>;
-}
-
-export type RollbackOutcome = "started" | "done" | "failed" | "unavailable";
-
-export type PromoteEvent =
-  | { kind: "start"; envs: readonly EnvName[]; preview: boolean }
-  | { kind: "running"; env: EnvName; step: Step }
-  | { kind: "step"; env: EnvName; step: Step; detail: string }
-  | { kind: "warning"; env: EnvName; message: string }
-  | { kind: "failed"; env: EnvName; step: Step; reason: string }
-  | { kind: "rollback"; env: EnvName; outcome: RollbackOutcome; release?: Release; reason?: string }
-  | { kind: "progress"; env: EnvName; message: string }
-  | { kind: "done"; exitCode: ExitCode; summary: string };
-
-export interface Reporter {
-  event(e: PromoteEvent): void;
-}
-
-export interface PromoteOptions {
-  /** The last environment to deploy (inclusive). */
-  to: EnvName;
-  /** Preview every stack up to `to`; change nothing. */
-  preview: boolean;
-  /** Approve prod without asking. */
-  yes: boolean;
-}
-
-export interface Failure {
-  env: EnvName;
-  step: Step;
-  reason: string;
-}
-
-export interface RollbackReport {
-  env: EnvName;
-  outcome: Exclude<RollbackOutcome, "started">;
-  release?: Release;
-  reason?: string;
-}
-
-export interface PromoteResult {
-  exitCode: ExitCode;
-  /** Environments deployed and verified (up mode) or previewed cleanly (preview mode). */
-  completed: EnvName[];
-  failures: Failure[];
-  rollback?: RollbackReport;
-}
-
-export interface PromoteDeps {
-  runner: StackRunner;
-  reporter: Reporter;
-  approver: Approver;
-}
+const GATED_ENV: EnvName = "prod";
 
 /** The environments a run covers: from the first up to `to`. */
 export function environmentsUpTo(to: EnvName): EnvName[] {
   return ENVIRONMENTS.slice(0, ENVIRONMENTS.indexOf(to) + 1);
-}
-
-/** A `Release` stack output, or undefined when the value is absent or not shaped like one. */
-export function parseRelease(value: unknown): Release | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const { version, commit, image } = value as Record<string, unknown>;
-  if (typeof version !== "string" || typeof image !== "string") return undefined;
-  return { version, image, commit: typeof commit === "string" ? commit : "unknown" };
-}
-
-export function describeRelease(r: Release): string {
-  return `${r.version} (${r.image})`;
 }
 
 type ConfigSnapshot = Record<(typeof CONFIG_KEYS)[keyof typeof CONFIG_KEYS], string | undefined>;
@@ -509,35 +421,4 @@ class Promotion {
       else await runner.setConfig(env, key, value);
     }
   }
-}
-
-/** One line that says how the run ended and what state each environment was left in. */
-export function summarize(
-  envs: readonly EnvName[],
-  preview: boolean,
-  result: PromoteResult,
-): string {
-  if (preview) {
-    if (result.failures.length === 0)
-      return `preview: ${envs.join(", ")} previewed cleanly; nothing was changed`;
-    const failed = result.failures.map((f) => `${f.env} (${f.step})`).join(", ");
-    return `preview: failed for ${failed}; nothing was changed`;
-  }
-  if (result.exitCode === EXIT.ok) return `promote: ${envs.join(" → ")} deployed and verified`;
-  const first = result.failures[0];
-  if (!first) return "promote: failed";
-  const parts = [`promote: stopped at ${first.env} (${first.step}): ${first.reason}`];
-  const rb = result.rollback;
-  if (rb?.outcome === "done" && rb.release)
-    parts.push(`${rb.env} rolled back to ${describeRelease(rb.release)}`);
-  if (rb?.outcome === "failed")
-    parts.push(
-      `rollback of ${rb.env} FAILED (${rb.reason ?? "unknown"}): ${rb.env} needs attention`,
-    );
-  if (rb?.outcome === "unavailable")
-    parts.push(`${rb.env} was not rolled back: no verified release to return to`);
-  if (result.completed.length > 0) parts.push(`deployed: ${result.completed.join(", ")}`);
-  const untouched = envs.slice(envs.indexOf(first.env) + 1);
-  if (untouched.length > 0) parts.push(`not touched: ${untouched.join(", ")}`);
-  return parts.join("; ");
 }

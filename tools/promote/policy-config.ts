@@ -27,7 +27,7 @@ import {
   usageLine,
   UsageError,
 } from "../../model/cli";
-import type { PolicyPackConfig } from "./plan";
+import type { PolicyPackConfig } from "./ports";
 
 export interface PolicyConfigFile {
   path: string;

@@ -2,7 +2,8 @@
  * The promotion's terminal ports: one line per event on stdout, and the prod approval prompt.
  */
 import * as readline from "node:readline/promises";
-import { describeRelease, type Approver, type PromoteEvent, type Reporter } from "./plan";
+import type { Approver, PromoteEvent, Reporter } from "./ports";
+import { describeRelease } from "./release";
 
 const RUNNING: Partial<Record<string, string>> = {
   preview: "previewing with the policy pack",
