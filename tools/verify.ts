@@ -19,12 +19,10 @@ import { PARITY_EXCEPTIONS_KEY } from "../model/parity/exceptions";
 import { readStackConfig, type StackConfig, StackFileError } from "./stackConfig";
 import { isolation, parityMatrix, withPlainTextSecretFindings } from "./verify/matrix";
 import { analyzeRun, packConfig, stackContext, startPack } from "./verify/pack";
+import { renderFailureMarkdown, renderMarkdown } from "./verify/markdown";
 import {
   failureLines,
   isolationData,
-  renderFailureMarkdown,
-  renderMarkdown,
-  renderText,
   shortResource,
   skippedSecretChecks,
   type StackReport,
@@ -33,6 +31,7 @@ import {
   type VerifyReport,
 } from "./verify/report";
 import { projectTags, ROOT } from "./verify/project";
+import { renderText } from "./verify/text";
 import {
   configProblems,
   type Passphrase,

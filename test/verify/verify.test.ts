@@ -13,16 +13,9 @@ import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { EXIT, EXIT_CODES_HELP } from "../../model/cli";
 import { makeEncryptionSalt } from "../../tools/verify/passphrase";
 import { ROOT } from "../../tools/evaluate";
-import {
-  failureLines,
-  md,
-  renderFailureMarkdown,
-  renderMarkdown,
-  renderText,
-  wrap,
-  skippedSecretChecks,
-  type VerifyReport,
-} from "../../tools/verify/report";
+import { md, renderFailureMarkdown, renderMarkdown } from "../../tools/verify/markdown";
+import { failureLines, skippedSecretChecks, type VerifyReport } from "../../tools/verify/report";
+import { renderText, wrap } from "../../tools/verify/text";
 import { configProblems, passphraseFor, redactSecrets } from "../../tools/verify/secrets";
 import { resolveSecrets } from "../../tools/verify/stacks";
 import { readStackConfig, StackFileError, type StackConfig } from "../../tools/stackConfig";
