@@ -25,7 +25,7 @@ import { urnType } from "../../model/urn";
 import { AutomationRunner } from "../../tools/promote/automation";
 import type { OperationResult } from "../../tools/promote/ports";
 
-const REPO = path.resolve(__dirname, "../..");
+import { REPO_ROOT as REPO } from "../../model/paths";
 const POLICIES = path.join(REPO, "policies");
 /** The generated gRPC code the Automation API serves engine events with. */
 const PROTO = path.dirname(require.resolve("@pulumi/pulumi/proto/events_grpc_pb.js"));

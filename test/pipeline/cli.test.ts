@@ -26,7 +26,7 @@ import { formatEvent, isYes } from "../../tools/promote/terminal";
 import { policyPackConfig } from "../../model/baseline";
 import { evaluateStack } from "../../tools/evaluate";
 
-const REPO = path.resolve(__dirname, "../..");
+import { REPO_ROOT as REPO } from "../../model/paths";
 
 describe("promote command line", () => {
   it("defaults to the whole chain, deploying, asking for prod", () => {
