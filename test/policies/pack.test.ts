@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
+import { POLICY } from "../../model/policyNames";
 import { canarySecrets } from "../../tools/evaluate";
 import {
   add,
@@ -22,25 +23,6 @@ import {
 } from "./support";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-const EXPECTED_POLICIES = [
-  "disallow-all-namespaces-selector",
-  "disallow-cross-environment-traffic",
-  "disallow-internet-egress-in-prod",
-  "disallow-lower-environment-secrets",
-  "disallow-mutable-namespace-selector",
-  "disallow-plaintext-secrets",
-  "disallow-unmanaged-secret-references",
-  "enforce-environment-parity",
-  "enforce-image-digest-pin",
-  "enforce-minimum-replicas",
-  "enforce-restricted-pod-security",
-  "missing-container-resources",
-  "missing-default-deny-network-policy",
-  "missing-health-probes",
-  "missing-migration-lock-timeout",
-  "missing-pod-disruption-budget",
-];
 
 const appContainer = (p: any) => p.spec.template.spec.containers[0];
 
@@ -70,31 +52,33 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       assert.equal(pack.info.name, "env-progression");
       assert.equal(pack.info.version, "0.1.0");
       assert.ok(pack.info.supportsConfig);
-      assert.deepEqual(pack.info.policies.map((p) => p.name).sort(), EXPECTED_POLICIES);
+      // Every policy of the table, and no other: a policy left out of the pack, or one that names
+      // itself outside the table, fails here.
+      assert.deepEqual(pack.info.policies.map((p) => p.name).sort(), Object.values(POLICY).sort());
       for (const p of pack.info.policies) {
         assert.match(p.name, /^(missing|disallow|enforce|configure)-[a-z0-9-]+$/, p.name);
         assert.equal(p.enforcementLevel, "mandatory", p.name);
         assert.match(p.description, /^[A-Z].*\.$/, `${p.name}: a sentence`);
         assert.doesNotMatch(p.description.slice(0, -1), /[.!?]\s/, `${p.name}: one sentence`);
       }
-      const parity = pack.info.policies.find((p) => p.name === "enforce-environment-parity");
+      const parity = pack.info.policies.find((p) => p.name === POLICY.enforceEnvironmentParity);
       assert.deepEqual(Object.keys(parity?.configSchema?.properties ?? {}), [
         "baseline",
         "exceptions",
       ]);
       const secrets = pack.info.policies.find(
-        (p) => p.name === "disallow-lower-environment-secrets",
+        (p) => p.name === POLICY.disallowLowerEnvironmentSecrets,
       );
       assert.deepEqual(Object.keys(secrets?.configSchema?.properties ?? {}), [
         "baseline",
         "lowerBaselines",
       ]);
       assert.equal(
-        pack.info.policies.find((p) => p.name === "enforce-environment-parity")?.type,
+        pack.info.policies.find((p) => p.name === POLICY.enforceEnvironmentParity)?.type,
         "stack",
       );
       assert.equal(
-        pack.info.policies.find((p) => p.name === "enforce-restricted-pod-security")?.type,
+        pack.info.policies.find((p) => p.name === POLICY.enforceRestrictedPodSecurity)?.type,
         "resource",
       );
     });
@@ -131,13 +115,13 @@ describe("policy pack over gRPC, as the engine runs it", function () {
     }
   });
 
-  describe("parity with the environment below (enforce-environment-parity)", () => {
+  describe(`parity with the environment below (${POLICY.enforceEnvironmentParity})`, () => {
     it("fails when a flag is on in staging and off in prod", async () => {
       const r = await analyzeCase({
         stack: "prod",
         config: { "env-progression:featureFlags": ["checkout-v2=off", "search-v2=off"] },
       });
-      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      assert.deepEqual(r.failed, [POLICY.enforceEnvironmentParity]);
       const d = r.mandatory[0];
       assert.match(
         d?.message ?? "",
@@ -157,7 +141,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
         stack: "prod",
         config: { "env-progression:image": `node:24-alpine@sha256:${"c".repeat(64)}` },
       });
-      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      assert.deepEqual(r.failed, [POLICY.enforceEnvironmentParity]);
       assert.match(r.mandatory[0]?.message ?? "", /image:app.*another digest/);
       assert.doesNotMatch(r.mandatory[0]?.message ?? "", /cccc/);
     });
@@ -181,7 +165,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           );
         },
       });
-      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      assert.deepEqual(r.failed, [POLICY.enforceEnvironmentParity]);
       const text = r.mandatory.map((d) => d.message).join("\n");
       assert.match(text, /migration:003_late\.sql/);
       assert.match(text, /envNames:app/);
@@ -210,7 +194,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
             (p) => (appContainer(p).readinessProbe.httpGet.path = "/ready"),
           ),
       });
-      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      assert.deepEqual(r.failed, [POLICY.enforceEnvironmentParity]);
       assert.match(r.mandatory[0]?.message ?? "", /probes:app/);
     });
 
@@ -254,7 +238,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
         config: flagsOff,
         packEnvConfig: withException("2000-01-01"),
       });
-      assert.deepEqual(expired.failed, ["enforce-environment-parity"]);
+      assert.deepEqual(expired.failed, [POLICY.enforceEnvironmentParity]);
       assert.match(expired.mandatory[0]?.message ?? "", /exception expired after 2000-01-01/);
     });
 
@@ -269,7 +253,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           ]),
         },
       });
-      assert.deepEqual(r.failed, ["enforce-environment-parity"]);
+      assert.deepEqual(r.failed, [POLICY.enforceEnvironmentParity]);
       const text = r.mandatory.map((d) => d.message).join("\n");
       assert.match(text, /\[0\]\.item may differ/);
       assert.match(text, /\[0\]\.reason is missing or too short/);
@@ -279,13 +263,13 @@ describe("policy pack over gRPC, as the engine runs it", function () {
 
     it("fails without a baseline, and with the baseline of the wrong environment", async () => {
       const none = await analyzeCase({ stack: "staging", policyConfig: {} });
-      assert.deepEqual(none.failed, ["enforce-environment-parity"]);
+      assert.deepEqual(none.failed, [POLICY.enforceEnvironmentParity]);
       assert.match(none.mandatory[0]?.message ?? "", /staging has no parity baseline of dev/);
       const wrong = await analyzeCase({
         stack: "prod",
         policyConfig: await realPackConfig("staging"),
       });
-      assert.deepEqual(wrong.failed, ["enforce-environment-parity"]);
+      assert.deepEqual(wrong.failed, [POLICY.enforceEnvironmentParity]);
       assert.match(
         wrong.mandatory[0]?.message ?? "",
         /baseline is dev's, but prod is compared with staging/,
@@ -294,7 +278,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
   });
 
   describe("secret scoping", () => {
-    it("refuses a dev secret value set in prod (disallow-lower-environment-secrets)", async () => {
+    it(`refuses a dev secret value set in prod (${POLICY.disallowLowerEnvironmentSecrets})`, async () => {
       const dev = canarySecrets("dev");
       const r = await analyzeCase({
         stack: "prod",
@@ -303,7 +287,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           "env-progression:dbPassword": dev["env-progression:dbPassword"] as string,
         },
       });
-      assert.deepEqual(r.failed, ["disallow-lower-environment-secrets"]);
+      assert.deepEqual(r.failed, [POLICY.disallowLowerEnvironmentSecrets]);
       const m = r.mandatory[0]?.message ?? "";
       assert.match(
         m,
@@ -326,7 +310,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           "env-progression:smokeToken": dev["env-progression:smokeToken"] as string,
         },
       });
-      assert.deepEqual(r.failed, ["disallow-lower-environment-secrets"]);
+      assert.deepEqual(r.failed, [POLICY.disallowLowerEnvironmentSecrets]);
       const d = r.mandatory[0];
       assert.match(
         d?.urn ?? "",
@@ -361,19 +345,19 @@ describe("policy pack over gRPC, as the engine runs it", function () {
             }),
           ),
       });
-      assert.ok(r.failed.includes("disallow-lower-environment-secrets"), r.failed.join());
+      assert.ok(r.failed.includes(POLICY.disallowLowerEnvironmentSecrets), r.failed.join());
       assert.ok(
-        r.failed.includes("disallow-plaintext-secrets"),
+        r.failed.includes(POLICY.disallowPlaintextSecrets),
         "a URL with a password is plaintext",
       );
-      const m = r.mandatory.find((d) => d.policyName === "disallow-lower-environment-secrets");
+      const m = r.mandatory.find((d) => d.policyName === POLICY.disallowLowerEnvironmentSecrets);
       assert.match(
         m?.message ?? "",
         /env DB_URL of container app contains a value that a lower environment uses as a secret \(staging's config dbPassword\): a lower environment's secret, and in plain text at that: visible in state, diffs and logs\. Fix: take it out of env DB_URL of container app; a secret that prod needs reaches it through a Secret of this stack, with a value of its own \(pulumi config set --secret dbPassword <new value> -s prod\); and rotate the lower value, which is exposed now \(pulumi config set --secret dbPassword <new value> -s staging\)\.$/,
       );
     });
 
-    it("refuses a secret in a plain env var, ConfigMap, annotation or command line (disallow-plaintext-secrets)", async () => {
+    it(`refuses a secret in a plain env var, ConfigMap, annotation or command line (${POLICY.disallowPlaintextSecrets})`, async () => {
       const r = await analyzeCase({
         stack: "staging",
         mutate: (run) => {
@@ -389,9 +373,12 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           );
         },
       });
-      assert.deepEqual(r.failed, ["disallow-plaintext-secrets", "enforce-environment-parity"]);
+      assert.deepEqual(r.failed, [
+        POLICY.disallowPlaintextSecrets,
+        POLICY.enforceEnvironmentParity,
+      ]);
       const text = r.mandatory
-        .filter((d) => d.policyName === "disallow-plaintext-secrets")
+        .filter((d) => d.policyName === POLICY.disallowPlaintextSecrets)
         .map((d) => d.message)
         .join("\n");
       assert.match(text, /env API_TOKEN of container app/);
@@ -407,7 +394,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
         assert.ok(!text.includes(v), "never the value");
     });
 
-    it("refuses a secretKeyRef to a Secret the stack does not manage (disallow-unmanaged-secret-references)", async () => {
+    it(`refuses a secretKeyRef to a Secret the stack does not manage (${POLICY.disallowUnmanagedSecretReferences})`, async () => {
       const r = await analyzeCase({
         stack: "prod",
         mutate: (run) =>
@@ -418,10 +405,10 @@ describe("policy pack over gRPC, as the engine runs it", function () {
             }),
           ),
       });
-      assert.ok(r.failed.includes("disallow-unmanaged-secret-references"), r.failed.join());
+      assert.ok(r.failed.includes(POLICY.disallowUnmanagedSecretReferences), r.failed.join());
       assert.match(
-        r.mandatory.find((d) => d.policyName === "disallow-unmanaged-secret-references")?.message ??
-          "",
+        r.mandatory.find((d) => d.policyName === POLICY.disallowUnmanagedSecretReferences)
+          ?.message ?? "",
         /env SHARED_KEY of container app refers to Secret shared-credentials/,
       );
     });
@@ -431,17 +418,17 @@ describe("policy pack over gRPC, as the engine runs it", function () {
         stack: "prod",
         mutate: (run) => change(run, "-migration-job", (p) => (p.metadata.namespace = "app-dev")),
       });
-      assert.ok(r.failed.includes("disallow-unmanaged-secret-references"), r.failed.join());
+      assert.ok(r.failed.includes(POLICY.disallowUnmanagedSecretReferences), r.failed.join());
       assert.match(
-        r.mandatory.find((d) => d.policyName === "disallow-unmanaged-secret-references")?.message ??
-          "",
+        r.mandatory.find((d) => d.policyName === POLICY.disallowUnmanagedSecretReferences)
+          ?.message ?? "",
         /runs in namespace app-dev, which is not this environment's/,
       );
     });
   });
 
   describe("isolation", () => {
-    it("refuses a NetworkPolicy opened to all namespaces (disallow-all-namespaces-selector)", async () => {
+    it(`refuses a NetworkPolicy opened to all namespaces (${POLICY.disallowAllNamespacesSelector})`, async () => {
       const r = await analyzeCase({
         stack: "staging",
         mutate: (run) =>
@@ -451,13 +438,14 @@ describe("policy pack over gRPC, as the engine runs it", function () {
             (p) => (p.spec.ingress[0].from = [{ namespaceSelector: {} }]),
           ),
       });
-      assert.ok(r.failed.includes("disallow-all-namespaces-selector"), r.failed.join());
+      assert.ok(r.failed.includes(POLICY.disallowAllNamespacesSelector), r.failed.join());
       assert.ok(
-        r.failed.includes("disallow-cross-environment-traffic"),
+        r.failed.includes(POLICY.disallowCrossEnvironmentTraffic),
         "{} reaches the other environments too",
       );
       assert.match(
-        r.mandatory.find((d) => d.policyName === "disallow-all-namespaces-selector")?.message ?? "",
+        r.mandatory.find((d) => d.policyName === POLICY.disallowAllNamespacesSelector)?.message ??
+          "",
         /selects every namespace/,
       );
     });
@@ -467,7 +455,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
         stack: "dev",
         mutate: (run) => change(run, "-allow-same-namespace", (p) => (p.spec.ingress = [{}])),
       });
-      assert.ok(r.failed.includes("disallow-all-namespaces-selector"), r.failed.join());
+      assert.ok(r.failed.includes(POLICY.disallowAllNamespacesSelector), r.failed.join());
     });
 
     it("refuses a namespace selected by a label anyone can set (the article's environment: prod)", async () => {
@@ -483,15 +471,15 @@ describe("policy pack over gRPC, as the engine runs it", function () {
               ]),
           ),
       });
-      assert.ok(r.failed.includes("disallow-mutable-namespace-selector"), r.failed.join());
+      assert.ok(r.failed.includes(POLICY.disallowMutableNamespaceSelector), r.failed.join());
       assert.match(
-        r.mandatory.find((d) => d.policyName === "disallow-mutable-namespace-selector")?.message ??
-          "",
+        r.mandatory.find((d) => d.policyName === POLICY.disallowMutableNamespaceSelector)
+          ?.message ?? "",
         /by label environment/,
       );
     });
 
-    it("refuses a rule that reaches another environment's namespace (disallow-cross-environment-traffic)", async () => {
+    it(`refuses a rule that reaches another environment's namespace (${POLICY.disallowCrossEnvironmentTraffic})`, async () => {
       const r = await analyzeCase({
         stack: "staging",
         mutate: (run) =>
@@ -505,14 +493,14 @@ describe("policy pack over gRPC, as the engine runs it", function () {
             }),
           ),
       });
-      assert.deepEqual(r.failed, ["disallow-cross-environment-traffic"]);
+      assert.deepEqual(r.failed, [POLICY.disallowCrossEnvironmentTraffic]);
       assert.match(
         r.mandatory[0]?.message ?? "",
         /egress rule 1 reaches namespace app-prod \(prod\)/,
       );
     });
 
-    it("refuses a namespace without a default deny, or with one for ingress only (missing-default-deny-network-policy)", async () => {
+    it(`refuses a namespace without a default deny, or with one for ingress only (${POLICY.missingDefaultDenyNetworkPolicy})`, async () => {
       // Any policy selecting every pod isolates it, so deleting only default-deny still denies by default.
       const onlyDefaultDeny = await analyzeCase({
         stack: "prod",
@@ -531,7 +519,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
             remove(run, `-network-${role}`);
         },
       });
-      assert.deepEqual(none.failed, ["missing-default-deny-network-policy"]);
+      assert.deepEqual(none.failed, [POLICY.missingDefaultDenyNetworkPolicy]);
       assert.equal(none.mandatory.length, 2, "ingress and egress");
       const somePodsOnly = await analyzeCase({
         stack: "prod",
@@ -553,7 +541,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           }
         },
       });
-      assert.deepEqual(somePodsOnly.failed, ["missing-default-deny-network-policy"]);
+      assert.deepEqual(somePodsOnly.failed, [POLICY.missingDefaultDenyNetworkPolicy]);
       const ingressOnly = await analyzeCase({
         stack: "prod",
         mutate: (run) => {
@@ -562,31 +550,31 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           remove(run, "-allow-dns");
         },
       });
-      assert.deepEqual(ingressOnly.failed, ["missing-default-deny-network-policy"]);
+      assert.deepEqual(ingressOnly.failed, [POLICY.missingDefaultDenyNetworkPolicy]);
       assert.match(
         ingressOnly.mandatory[0]?.message ?? "",
         /namespace app-prod: some pods are not isolated for egress/,
       );
     });
 
-    it("refuses egress to 0.0.0.0/0 in prod, and allows it in dev (disallow-internet-egress-in-prod)", async () => {
+    it(`refuses egress to 0.0.0.0/0 in prod, and allows it in dev (${POLICY.disallowInternetEgressInProd})`, async () => {
       const prod = await analyzeCase({
         stack: "prod",
         config: { "env-progression:egressCidrs": ["0.0.0.0/0"] },
       });
-      assert.deepEqual(prod.failed, ["disallow-internet-egress-in-prod"]);
+      assert.deepEqual(prod.failed, [POLICY.disallowInternetEgressInProd]);
       const dev = await analyzeCase({ stack: "dev" });
       assert.deepEqual(dev.failed, []);
     });
   });
 
   describe("workload safety", () => {
-    it("refuses an unpinned image in staging, and allows a tag in dev (enforce-image-digest-pin)", async () => {
+    it(`refuses an unpinned image in staging, and allows a tag in dev (${POLICY.enforceImageDigestPin})`, async () => {
       const r = await analyzeCase({
         stack: "staging",
         config: { "env-progression:image": "node:24-alpine" },
       });
-      assert.deepEqual(r.failed, ["enforce-image-digest-pin"]);
+      assert.deepEqual(r.failed, [POLICY.enforceImageDigestPin]);
       assert.match(
         r.mandatory[0]?.message ?? "",
         /the image of container app is not pinned by digest in staging/,
@@ -594,22 +582,22 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       assert.doesNotMatch(r.mandatory[0]?.message ?? "", /node:24-alpine/);
     });
 
-    it("refuses fewer than 2 replicas in staging (enforce-minimum-replicas)", async () => {
+    it(`refuses fewer than 2 replicas in staging (${POLICY.enforceMinimumReplicas})`, async () => {
       const r = await analyzeCase({ stack: "staging", config: { "env-progression:replicas": 1 } });
-      assert.deepEqual(r.failed, ["enforce-minimum-replicas"]);
+      assert.deepEqual(r.failed, [POLICY.enforceMinimumReplicas]);
     });
 
-    it("refuses a Deployment without a PodDisruptionBudget in prod (missing-pod-disruption-budget)", async () => {
+    it(`refuses a Deployment without a PodDisruptionBudget in prod (${POLICY.missingPodDisruptionBudget})`, async () => {
       const r = await analyzeCase({ stack: "prod", mutate: (run) => remove(run, "-app-pdb") });
-      assert.deepEqual(r.failed, ["missing-pod-disruption-budget"]);
+      assert.deepEqual(r.failed, [POLICY.missingPodDisruptionBudget]);
     });
 
-    it("refuses a migration without lock_timeout outside dev, and allows it in dev (missing-migration-lock-timeout)", async () => {
+    it(`refuses a migration without lock_timeout outside dev, and allows it in dev (${POLICY.missingMigrationLockTimeout})`, async () => {
       const prod = await analyzeCase({
         stack: "prod",
         config: { "env-progression:lockTimeout": "0" },
       });
-      assert.deepEqual(prod.failed, ["missing-migration-lock-timeout"]);
+      assert.deepEqual(prod.failed, [POLICY.missingMigrationLockTimeout]);
       assert.match(prod.mandatory[0]?.message ?? "", /disables lock_timeout/);
       const unset = await analyzeCase({
         stack: "staging",
@@ -624,7 +612,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
                 )),
           ),
       });
-      assert.deepEqual(unset.failed, ["missing-migration-lock-timeout"]);
+      assert.deepEqual(unset.failed, [POLICY.missingMigrationLockTimeout]);
       const dev = await analyzeCase({
         stack: "dev",
         config: { "env-progression:lockTimeout": "0" },
@@ -648,9 +636,9 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           }),
       });
       assert.deepEqual(r.failed, [
-        "enforce-image-digest-pin",
-        "enforce-restricted-pod-security",
-        "missing-container-resources",
+        POLICY.enforceImageDigestPin,
+        POLICY.enforceRestrictedPodSecurity,
+        POLICY.missingContainerResources,
       ]);
     });
   });
@@ -701,9 +689,12 @@ describe("policy pack over gRPC, as the engine runs it", function () {
           }),
       });
       // UID 0 also makes the container's security context differ from staging's.
-      assert.deepEqual(r.failed, ["enforce-environment-parity", "enforce-restricted-pod-security"]);
+      assert.deepEqual(r.failed, [
+        POLICY.enforceEnvironmentParity,
+        POLICY.enforceRestrictedPodSecurity,
+      ]);
       assert.match(
-        r.mandatory.find((d) => d.policyName === "enforce-environment-parity")?.message ?? "",
+        r.mandatory.find((d) => d.policyName === POLICY.enforceEnvironmentParity)?.message ?? "",
         /securityContext:app/,
       );
       assert.ok(
@@ -713,7 +704,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       const advisory = r.diagnostics
         .filter((d) => d.enforcementLevel === "advisory")
         .map((d) => d.policyName);
-      assert.ok(advisory.includes("enforce-image-digest-pin"), advisory.join());
+      assert.ok(advisory.includes(POLICY.enforceImageDigestPin), advisory.join());
     });
   });
 });
