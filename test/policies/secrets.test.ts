@@ -23,8 +23,9 @@ import { plainTextSites, plaintextSecretReasons } from "../../model/secrets/site
 import { secretReferencesOf } from "../../model/secrets/references";
 import { secretValuesOf } from "../../model/secrets/values";
 import { fixFor, plainTextFix } from "../../policies/disallow-lower-environment-secrets";
+import { POLICY } from "../../model/policyNames";
 import { canarySecrets } from "../../tools/evaluate";
-import { FINGERPRINT, realRun } from "./support";
+import { realRun } from "./support";
 
 const FAST = { ...newFingerprintParams(Buffer.alloc(16, 1)), N: 1024 };
 
@@ -205,14 +206,24 @@ describe("model/secrets", () => {
 
   it("the program's baseline carries no secret, not even a prefix of one", async () => {
     const run = await realRun("staging");
+    // Only the program's own output is the program's baseline: the one verify computes when the
+    // output is missing is this repository's recomputation, and would pass for any program.
+    assert.equal(
+      run.baselineSource,
+      "stack output",
+      "the program does not export parityBaseline; export it from index.ts",
+    );
     const text = JSON.stringify(run.baseline);
     for (const v of Object.values(canarySecrets("staging"))) {
       assert.ok(!text.includes(v));
       assert.ok(!text.includes(v.slice(0, 8)));
       assert.ok(!text.includes(Buffer.from(v).toString("base64").slice(0, 12)));
     }
-    if (run.baselineSource !== "stack output")
-      assert.deepEqual(run.baseline.secrets?.params, FINGERPRINT);
+    // Salted from the namespace's uid (components/environment.ts), not a fixed or missing salt.
+    const ns = run.resources.find((r) => r.type === "kubernetes:core/v1:Namespace");
+    const uid = (ns?.props.metadata as { uid?: unknown } | undefined)?.uid;
+    assert.ok(typeof uid === "string", "the stack registers no Namespace with a uid");
+    assert.deepEqual(run.baseline.secrets?.params, stableFingerprintParams(uid));
     assert.deepEqual(
       run.baseline.secrets?.values.map((v) => v.source),
       ["config dbPassword", "config smokeToken"],
@@ -242,7 +253,7 @@ describe("model/secrets", () => {
   });
 });
 
-describe("disallow-lower-environment-secrets: the fix names the config key", () => {
+describe(`${POLICY.disallowLowerEnvironmentSecrets}: the fix names the config key`, () => {
   it("names each key the baseline names, once, and <key> only for a source that is no config key", () => {
     const set = (k: string) => `pulumi config set --secret ${k} <new value> -s prod`;
     const rotate = "rotate the lower environment's value if it was ever shown";
