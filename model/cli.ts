@@ -3,6 +3,7 @@
  * the usage error. smoke/ loads this file with Node's type stripping (smoke/bin.mjs), so it holds
  * only syntax that stripping erases: no enum, no parameter property.
  */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 
 /**
  * Process exit codes, the same for every command. A verdict (0, 1, 4) is what the command was
@@ -44,6 +45,22 @@ export class UsageError extends Error {
     this.name = "UsageError";
     this.problems = list;
     this.format = format;
+  }
+}
+
+/**
+ * A command's options, read with node:util parseArgs (strict, no positional argument); every
+ * problem is a UsageError of one line, worded by `parseArgsProblem` with `hints`.
+ */
+export function parseOptions<const O extends ParseArgsOptionsConfig>(
+  argv: readonly string[],
+  options: O,
+  hints: { missingValue?: Record<string, string>; positional?: string } = {},
+) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(parseArgsProblem(err, hints));
   }
 }
 

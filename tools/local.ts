@@ -10,8 +10,14 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { EXIT, EXIT_CODES_HELP, parseArgsProblem, runAsProcess, usageLine } from "../model/cli";
+import {
+  EXIT,
+  EXIT_CODES_HELP,
+  parseOptions,
+  runAsProcess,
+  usageLine,
+  UsageError,
+} from "../model/cli";
 import { REPO_ROOT } from "../model/paths";
 import { clusterScript, startLocal, type LocalSession } from "./local/session";
 
@@ -59,16 +65,15 @@ function runIn(session: LocalSession, args: string[]): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let values: { yes?: boolean; help?: boolean };
+  let values;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { yes: { type: "boolean", short: "y" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    }));
+    values = parseOptions(argv, {
+      yes: { type: "boolean", short: "y" },
+      help: { type: "boolean", short: "h" },
+    });
   } catch (err) {
-    process.stderr.write(`${usageLine("local", parseArgsProblem(err))}\n`);
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${usageLine("local", err.message)}\n`);
     return EXIT.usage;
   }
   if (values.help) {

@@ -1,7 +1,6 @@
 /** Command line of `npm run promote`. */
-import { parseArgs } from "node:util";
 import { ENVIRONMENTS, isEnvName } from "../../model/environment";
-import { EXIT_CODES_HELP, parseArgsProblem, UsageError } from "../../model/cli";
+import { EXIT_CODES_HELP, parseOptions, UsageError } from "../../model/cli";
 import type { PromoteOptions } from "./ports";
 
 export const USAGE = `Usage: npm run promote -- [--to ${ENVIRONMENTS.join("|")}] [--preview] [--yes]
@@ -32,26 +31,16 @@ export type Command = { kind: "help" } | { kind: "run"; options: PromoteOptions 
 export { UsageError };
 
 export function parseCommandLine(argv: readonly string[]): Command {
-  let values: { to?: string; preview?: boolean; yes?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        to: { type: "string" },
-        preview: { type: "boolean" },
-        yes: { type: "boolean", short: "y" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(
-      parseArgsProblem(err, {
-        missingValue: { "--to": `--to needs a value: one of ${ENVIRONMENTS.join(", ")}` },
-      }),
-    );
-  }
+  const values = parseOptions(
+    argv,
+    {
+      to: { type: "string" },
+      preview: { type: "boolean" },
+      yes: { type: "boolean", short: "y" },
+      help: { type: "boolean", short: "h" },
+    },
+    { missingValue: { "--to": `--to needs a value: one of ${ENVIRONMENTS.join(", ")}` } },
+  );
   if (values.help) return { kind: "help" };
   const to = values.to ?? ENVIRONMENTS[ENVIRONMENTS.length - 1]!;
   if (!isEnvName(to)) {

@@ -16,13 +16,12 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { policyPackConfig } from "../../model/baseline";
 import { parseParityDocument } from "../../model/parity/document";
 import {
   EXIT,
   EXIT_CODES_HELP,
-  parseArgsProblem,
+  parseOptions,
   runAsProcess,
   usageLine,
   UsageError,
@@ -92,25 +91,14 @@ export class InputError extends Error {}
 const OLDER_NEEDS_A_VALUE = "--older needs a value: a file holding a parityBaseline";
 
 export function parsePolicyConfigArgs(argv: readonly string[]): PolicyConfigCommand {
-  let values: { older?: string[]; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        older: { type: "string", multiple: true },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(
-      parseArgsProblem(err, {
-        positional: "the baseline of the stack below comes on stdin",
-        missingValue: { "--older": OLDER_NEEDS_A_VALUE },
-      }),
-    );
-  }
+  const values = parseOptions(
+    argv,
+    { older: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
+    {
+      positional: "the baseline of the stack below comes on stdin",
+      missingValue: { "--older": OLDER_NEEDS_A_VALUE },
+    },
+  );
   if (values.help) return { kind: "help" };
   const older = values.older ?? [];
   if (older.includes("")) throw new UsageError(OLDER_NEEDS_A_VALUE);
