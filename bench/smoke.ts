@@ -22,9 +22,9 @@ import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { CONTRACT_CHECKS, repeatChecks } from "../smoke/contract";
+import { REPO_ROOT as ROOT } from "../model/paths";
 import { makeCertificates } from "../test/smoke/certificates";
 
-const ROOT = path.resolve(__dirname, "..");
 const SEED = path.join(ROOT, "bench", "seed", "smoke-test.sh");
 const NODE = process.execPath;
 

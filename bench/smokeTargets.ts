@@ -4,7 +4,8 @@
  * PostgreSQL, the same app behind TLS and a proxy that delays every chunk by DELAY_MS each way,
  * and a server that accepts connections and never answers. Everything listens on 127.0.0.1 only.
  *
- * Run by bench/smoke.ts (`node bench/smokeTargets.ts <certDir> <delayMs>`, Node's type stripping);
+ * Run by bench/smoke.ts (`node -r ts-node/register/transpile-only bench/smokeTargets.ts <certDir>
+ * <delayMs>`);
  * prints one JSON line with the ports, and ends when its stdin closes.
  */
 import { spawn } from "node:child_process";
@@ -12,10 +13,10 @@ import { readFileSync } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as tls from "node:tls";
+import { REPO_ROOT as ROOT } from "../model/paths";
 
 const [certDir = "", delayArg = "20"] = process.argv.slice(2);
 const DELAY_MS = Number(delayArg);
-const ROOT = path.resolve(path.dirname(process.argv[1] ?? "."), "..");
 const HOST = "127.0.0.1";
 
 function listen(server: net.Server): Promise<number> {

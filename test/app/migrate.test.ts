@@ -6,6 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { REPO_ROOT } from "../../model/paths";
 import {
   freePort,
   psql,
@@ -15,8 +16,8 @@ import {
   type RunResult,
 } from "../support/postgres";
 
-const MIGRATE = path.resolve(__dirname, "../../app/migrate.sh");
-const MIGRATIONS = path.resolve(__dirname, "../../app/migrations");
+const MIGRATE = path.join(REPO_ROOT, "app", "migrate.sh");
+const MIGRATIONS = path.join(REPO_ROOT, "app", "migrations");
 const SHIPPED = fs
   .readdirSync(MIGRATIONS)
   .filter((f) => f.endsWith(".sql"))

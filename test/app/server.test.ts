@@ -7,9 +7,10 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { REPO_ROOT } from "../../model/paths";
 import { freePort, startPostgres, type PostgresServer } from "../support/postgres";
 
-const SERVER = path.resolve(__dirname, "../../app/server.js");
+const SERVER = path.join(REPO_ROOT, "app", "server.js");
 
 interface Exit {
   code: number | null;

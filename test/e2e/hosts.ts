@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
+import { REPO_ROOT } from "../../model/paths";
 
 const NS = "env-progression";
 
@@ -64,6 +65,6 @@ export async function hostsNotOnThisMachine(hosts: readonly string[]): Promise<s
 }
 
 if (require.main === module) {
-  const hosts = [...new Set(Object.values(smokeHosts(path.resolve(__dirname, "../.."))))];
+  const hosts = [...new Set(Object.values(smokeHosts(REPO_ROOT)))];
   process.stdout.write(`127.0.0.1 ${hosts.join(" ")}\n`);
 }

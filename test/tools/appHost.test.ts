@@ -8,12 +8,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { REPO_ROOT } from "../../model/paths";
 import { AppHost } from "../../tools/local/appHost";
 import type { KubeApi } from "../../tools/local/kube";
 import { freePort } from "../../tools/local/postgres";
 import { PRELOAD } from "../e2e/brokenRelease";
 
-const CODE = readFileSync(path.join(__dirname, "../../app/server.js"), "utf8");
+const CODE = readFileSync(path.join(REPO_ROOT, "app", "server.js"), "utf8");
 
 function deployment(image: string, version: string) {
   return {
