@@ -359,7 +359,34 @@ describe("real engine: the three stacks on the local control plane", function ()
     // the pending creates, then up.
     const cancel = await pulumi(session, "dev", ["cancel", "--yes"]);
     appendFileSync(path.join(scratch, "recovery.log"), cancel.output);
-    const refresh = await pulumi(session, "dev", ["refresh", "--yes", "--clear-pending-creates"]);
+    const refreshArgs = ["refresh", "--yes", "--clear-pending-creates"];
+    let refresh = await pulumi(session, "dev", refreshArgs);
+    if (refresh.code !== 0 && /failed to load checkpoint: EOF/.test(refresh.output)) {
+      // docs/engine.md: the kill landed inside the file backend's checkpoint write, between
+      // truncating the checkpoint's metadata sidecar (gocloud.dev fileblob's `dev.json.attrs`) and
+      // writing it. The documented step: delete that empty file. The diagnosis must hold: exactly
+      // dev's sidecar is empty, or this is another failure and the test fails on it.
+      const stacks = path.join(
+        new URL(session.project.environ.PULUMI_BACKEND_URL!).pathname,
+        ".pulumi",
+        "stacks",
+      );
+      const empty = [...walk(stacks)].filter((f) => f.endsWith(".attrs") && statSync(f).size === 0);
+      assert.deepEqual(
+        empty.map((f) => path.basename(f)),
+        ["dev.json.attrs"],
+        `"failed to load checkpoint: EOF" without dev's sidecar being the empty file:\n${refresh.output}`,
+      );
+      rmSync(empty[0]!);
+      appendFileSync(
+        path.join(scratch, "recovery.log"),
+        `the kill left ${empty[0]} empty; deleted it as docs/engine.md says\n`,
+      );
+      process.stderr.write(
+        `      (the kill landed in the checkpoint write: ${empty[0]} was empty; deleted)\n`,
+      );
+      refresh = await pulumi(session, "dev", refreshArgs);
+    }
     expectOk(refresh, "pulumi refresh --clear-pending-creates");
     expectOk(
       await pulumi(session, "dev", ["up", "--yes", "--skip-preview"]),
