@@ -23,11 +23,9 @@ Exit codes: 0 stopped or nothing to stop, 2 bad usage or a state dir this script
 EOF
 }
 
-case "${1:-}" in
-  -h | --help) usage; exit 0 ;;
-  "") ;;
-  *) echo "cluster:down: unknown argument '$1'; it takes only --help" >&2; exit 2 ;;
-esac
+# shellcheck source=tools/lib/help.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/help.sh"
+help_only cluster:down "$@"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools/cluster/lib.sh

@@ -22,11 +22,9 @@ Exit codes: 0 printed, 2 bad usage or no healthy cluster runs (start one with np
 EOF
 }
 
-case "${1:-}" in
-  -h | --help) usage; exit 0 ;;
-  "") ;;
-  *) echo "cluster:kubeconfig: unknown argument '$1'; it takes only --help" >&2; exit 2 ;;
-esac
+# shellcheck source=tools/lib/help.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/help.sh"
+help_only cluster:kubeconfig "$@"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools/cluster/lib.sh

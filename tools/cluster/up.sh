@@ -34,11 +34,9 @@ line names it and prints the end of its log).
 EOF
 }
 
-case "${1:-}" in
-  -h | --help) usage; exit 0 ;;
-  "") ;;
-  *) echo "cluster:up: unknown argument '$1'; it takes only --help" >&2; exit 2 ;;
-esac
+# shellcheck source=tools/lib/help.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/help.sh"
+help_only cluster:up "$@"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools/cluster/lib.sh

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Prints the folder holding the built engine and control plane, and nothing else.
 set -euo pipefail
-case "${1:-}" in
-  -h | --help)
-    cat <<'USAGE'
+usage() {
+  cat <<'USAGE'
 Usage: npm run --silent engine:bin [-- --help]
 
 Prints the folder that holds the binaries npm run engine:build built for the pins in
@@ -12,10 +11,12 @@ tools/engine/versions.json, and nothing else, so that it can be put on PATH:
 
 Exit codes: 0 printed, 2 bad usage or not built yet (run npm run engine:build).
 USAGE
-    exit 0 ;;
-  "") ;;
-  *) echo "engine:bin: unknown argument '$1'; it takes only --help" >&2; exit 2 ;;
-esac
+}
+
+# shellcheck source=tools/lib/help.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/help.sh"
+help_only engine:bin "$@"
+
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/paths.sh"
 bin="$(engine_bin_dir)"
 if [ ! -f "$bin/.complete" ]; then

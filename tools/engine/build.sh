@@ -25,11 +25,9 @@ Exit codes: 0 built or cached, 2 bad usage or a missing prerequisite (Go 1.26 or
 EOF
 }
 
-case "${1:-}" in
-  -h | --help) usage; exit 0 ;;
-  "") ;;
-  *) echo "engine:build: unknown argument '$1'; it takes only --help" >&2; exit 2 ;;
-esac
+# shellcheck source=tools/lib/help.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/help.sh"
+help_only engine:build "$@"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools/engine/paths.sh
