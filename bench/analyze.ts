@@ -51,6 +51,14 @@ export function peakMiB(pid: number | undefined): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** The pack process's resident memory now (VmRSS), in MiB. */
+export function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
 export interface AnalyzeSample {
   resources: number;
   /** The harness's JavaScript protobuf encoding of the request (not the pack's time). */
@@ -60,6 +68,8 @@ export interface AnalyzeSample {
   diagnostics: number;
   peakMiB: number;
   startPeakMiB: number;
+  /** Resident memory once the pack printed its port and was configured, before AnalyzeStack. */
+  idleMiB?: number;
 }
 
 export async function benchAnalyzeStack(sizes: readonly number[]): Promise<AnalyzeSample[]> {
@@ -72,11 +82,13 @@ export async function benchAnalyzeStack(sizes: readonly number[]): Promise<Analy
   );
   const samples: AnalyzeSample[] = [];
   for (const size of sizes) {
-    // A fresh pack per size, as the engine starts one per run, so that its peak is this size's.
-    const pack = await startPack(prod, config);
+    // A fresh pack per size, as the engine starts one per run, so that its peak is this size's;
+    // prebuilt, as verify runs it (the engine's host adds TypeScript's ~270 MiB and its type check).
+    const pack = await startPack(prod, config, { typeCheck: false });
     try {
       await pack.configureStack(stackContext(prod));
       const startPeakMiB = peakMiB(pack.pid);
+      const idleMiB = rssMiB(pack.pid);
       const resources = syntheticStack(prod, size);
       const requestMiB = Buffer.byteLength(JSON.stringify(resources)) / 2 ** 20;
       // Encode the request first: the engine encodes in Go; what is timed is the pack's work
@@ -95,6 +107,7 @@ export async function benchAnalyzeStack(sizes: readonly number[]): Promise<Analy
         diagnostics: res.diagnostics.length,
         peakMiB: peakMiB(pack.pid),
         startPeakMiB,
+        idleMiB,
       });
       process.stderr.write(
         `bench: AnalyzeStack ${resources.length} resources: ${ms.toFixed(0)} ms, peak ${peakMiB(pack.pid).toFixed(0)} MiB\n`,

@@ -1,58 +1,143 @@
 /**
- * `npm run bench:verify`: the wall time of `npm run verify` for the three stacks (a fresh process
- * each run, as a developer or CI runs it), then AnalyzeStack over synthetic stacks of 1,000 to
- * 10,000 resources (bench/analyze.ts). Prints a Markdown summary for docs/policies.md.
+ * `npm run bench:verify [-- --baseline REF]`: the wall time of `npm run verify` for the three
+ * stacks (a fresh process each run, as a developer or CI runs it), then AnalyzeStack over
+ * synthetic stacks of 1,000 to 10,000 resources (bench/analyze.ts). Prints a Markdown summary for
+ * docs/policies.md.
+ *
+ * With --baseline REF, the same as commit REF had it (its tools/, policies/, model/ and bench/,
+ * from `git archive`, beside this checkout's node_modules), in the same run: verify's runs
+ * alternate between the two, so that load from other work falls on both alike.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT } from "../tools/evaluate";
-import { benchAnalyzeStack } from "./analyze";
+import { type AnalyzeSample, benchAnalyzeStack } from "./analyze";
 
-function timeVerify(): Promise<{ ms: number; code: number | null }> {
+function timeVerify(root: string): Promise<{ ms: number; code: number | null }> {
   const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
   const t = process.hrtime.bigint();
   return new Promise((resolve) => {
+    // `npm run verify`'s command, without npm's own start.
     const child = spawn(
       process.execPath,
       [tsNode, "--transpile-only", "tools/verify.ts", "--json"],
-      { cwd: ROOT, stdio: ["ignore", "ignore", "ignore"] },
+      { cwd: root, stdio: ["ignore", "ignore", "ignore"] },
     );
     child.on("close", (code) => resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, code }));
   });
 }
 
-async function main(): Promise<void> {
-  const runs = Number(process.env.BENCH_RUNS ?? 3);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const r = await timeVerify();
-    if (r.code !== 0) throw new Error(`verify exited ${r.code}`);
-    times.push(r.ms);
-    process.stderr.write(`bench: verify run ${i + 1}: ${(r.ms / 1000).toFixed(2)} s\n`);
+/** The repository as commit `ref` had it, in a temporary folder beside this checkout's packages. */
+function checkoutBaseline(ref: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-bench-"));
+  process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  const archive = spawnSync("git", ["archive", "--format=tar", ref], {
+    cwd: ROOT,
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  if (archive.status !== 0)
+    throw new Error(
+      `--baseline ${ref}: git archive failed (${archive.stderr.toString().trim()}); give a commit of this repository`,
+    );
+  const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
+  if (untar.status !== 0)
+    throw new Error(`--baseline ${ref}: tar failed: ${untar.stderr.toString().trim()}`);
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+/** bench/analyze.ts of the baseline, in its own process: its samples as JSON. */
+function baselineAnalyze(dir: string, sizes: readonly number[]): AnalyzeSample[] {
+  const r = spawnSync(
+    process.execPath,
+    [
+      "-r",
+      "ts-node/register/transpile-only",
+      "-e",
+      `require("./bench/analyze").benchAnalyzeStack(${JSON.stringify(sizes)}).then((s) => process.stdout.write(JSON.stringify(s)))`,
+    ],
+    { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 * 2 ** 20 },
+  );
+  if (r.status !== 0) throw new Error(`the baseline's bench/analyze.ts exited ${r.status}`);
+  return JSON.parse(r.stdout) as AnalyzeSample[];
+}
+
+function parseArgs(argv: readonly string[]): { baseline?: string } {
+  if (argv.length === 0) return {};
+  if (argv[0] === "--baseline" && argv.length === 2 && argv[1] !== "") return { baseline: argv[1] };
+  if (argv[0]?.startsWith("--baseline=") && argv.length === 1 && argv[0].length > 11)
+    return { baseline: argv[0].slice(11) };
+  throw new Error(`usage: npm run bench:verify [-- --baseline REF]; got ${argv.join(" ")}`);
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+
+function table(samples: readonly AnalyzeSample[]): string[] {
+  const out = [
+    "| resources | request | AnalyzeStack | per 1,000 | pack peak (VmHWM) | idle pack (VmRSS) | peak before the call | diagnostics | (harness encoding) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const s of samples) {
+    out.push(
+      `| ${s.resources.toLocaleString("en")} | ${s.requestMiB.toFixed(1)} MiB | ${(s.ms / 1000).toFixed(2)} s | ${(s.ms / s.resources).toFixed(2)} s | ${s.peakMiB.toFixed(0)} MiB | ${s.idleMiB === undefined ? "–" : `${s.idleMiB.toFixed(0)} MiB`} | ${s.startPeakMiB.toFixed(0)} MiB | ${s.diagnostics} | ${(s.encodeMs / 1000).toFixed(2)} s |`,
+    );
   }
-  times.sort((a, b) => a - b);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const sides = [
+    ...(args.baseline !== undefined
+      ? [{ name: `before (${args.baseline})`, root: checkoutBaseline(args.baseline) }]
+      : []),
+    { name: args.baseline !== undefined ? "after (this checkout)" : "this checkout", root: ROOT },
+  ];
+  const times = new Map<string, number[]>(sides.map((s) => [s.name, []]));
+  // One untimed run each: the build cache (tools/build/pack.ts) and the disk cache are warm for
+  // both, as for a developer's second run.
+  for (const side of sides) await timeVerify(side.root);
+  for (let i = 0; i < runs; i++) {
+    for (const side of sides) {
+      const r = await timeVerify(side.root);
+      if (r.code !== 0) throw new Error(`verify (${side.name}) exited ${r.code}`);
+      times.get(side.name)?.push(r.ms);
+      process.stderr.write(
+        `bench: verify ${side.name} run ${i + 1}: ${(r.ms / 1000).toFixed(2)} s\n`,
+      );
+    }
+  }
   const sizes = (process.env.BENCH_SIZES ?? "1000,2500,5000,10000").split(",").map(Number);
+  const before =
+    sides.length > 1 ? baselineAnalyze((sides[0] as { root: string }).root, sizes) : [];
   const samples = await benchAnalyzeStack(sizes);
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const out: string[] = [];
   out.push(
-    `Machine: ${os.cpus().length} × ${cpu}, Node ${process.version}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `Machine: ${os.cpus().length} × ${cpu}, Node ${process.version}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
   );
   out.push("");
-  out.push(
-    `verify, three stacks (fresh process, ${runs} runs): min ${((times[0] as number) / 1000).toFixed(2)} s, median ${((times[Math.floor(times.length / 2)] as number) / 1000).toFixed(2)} s`,
-  );
-  out.push("");
-  out.push(
-    "| resources | request | AnalyzeStack | per 1,000 | pack peak (VmHWM) | peak before the call | diagnostics | (harness encoding) |",
-  );
-  out.push("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  for (const s of samples) {
+  for (const side of sides) {
+    const t = times.get(side.name) ?? [];
     out.push(
-      `| ${s.resources.toLocaleString("en")} | ${s.requestMiB.toFixed(1)} MiB | ${(s.ms / 1000).toFixed(2)} s | ${(s.ms / s.resources).toFixed(2)} s | ${s.peakMiB.toFixed(0)} MiB | ${s.startPeakMiB.toFixed(0)} MiB | ${s.diagnostics} | ${(s.encodeMs / 1000).toFixed(2)} s |`,
+      `verify, three stacks, ${side.name} (fresh process, ${runs} runs): min ${(Math.min(...t) / 1000).toFixed(2)} s, median ${(median(t) / 1000).toFixed(2)} s`,
     );
   }
+  out.push("");
+  if (before.length > 0) {
+    out.push(`AnalyzeStack, before (${args.baseline}):`, "", ...table(before), "");
+    out.push("AnalyzeStack, after (this checkout):", "");
+  }
+  out.push(...table(samples));
   const first = samples[0];
   const last = samples[samples.length - 1];
   if (first && last && first !== last) {

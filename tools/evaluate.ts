@@ -11,6 +11,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { REPO_ROOT as ROOT } from "../model/paths";
 import { urnName } from "../model/urn";
+import { isWireSecret } from "./analyzer/secrets";
 import { readStackConfig } from "./stackConfig";
 
 export { ROOT };
@@ -154,15 +155,10 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
   return { resources, outputs, secretOutputs, error };
 }
 
-/** The SDK's wire marker for a secret value (`{ [SPECIAL_SIG_KEY]: SECRET_SIG, value }`). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
 /** The value inside a secret the SDK sent to the engine; fails if `value` was not sent as a secret. */
 export function secretValue(value: unknown): unknown {
-  const v = value as Record<string, unknown> | undefined;
-  if (!v || v[SIG_KEY] !== SECRET_SIG) throw new Error(`expected a secret, got ${JSON.stringify(value)}`);
-  return v.value;
+  if (!isWireSecret(value)) throw new Error(`expected a secret, got ${JSON.stringify(value)}`);
+  return value.value;
 }
 
 /** What `outputs` holds for an output whose value is not known until apply (preview). */

@@ -75,7 +75,8 @@ export async function analyzeRun(pack: PolicyPackProcess, run: StackRun): Promis
 
 /**
  * Starts a pack process for a stack (the process environment is per stack, as in the engine).
- * `typeCheck: false` loads it without TypeScript's type check (tools/packHost.cjs), as verify does.
+ * `typeCheck: false` runs it prebuilt as JavaScript, without TypeScript's type check
+ * (tools/build/pack.ts, tools/packHost.cjs), as verify does; the default is the engine's own host.
  */
 export function startPack(
   run: {
