@@ -1,8 +1,8 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { NAMESPACE_NAME_LABEL } from "../model/reachability/types";
 import { matchesSelector } from "../model/reachability/compile";
-import { containsUnknown, isObject, isUnknown } from "../model/resources";
-import { activeRules } from "../model/reachability/fromResources";
+import { containsUnknown } from "../model/resources";
+import { namespaceSelectors, peerWord, rulesOf } from "./lib/namespaceSelectors";
 import { resourcePolicy, result } from "./lib/policy";
 import { message, pathText } from "./lib/resources";
 import { T } from "./lib/types";
@@ -24,43 +24,37 @@ export function disallowAllNamespacesSelector(
     types: [T.networkPolicy],
     check: (r) => {
       const out = result();
-      const spec = r.props.spec;
-      if (isUnknown(spec)) return (out.unknown.push(["spec"]), out);
-      if (!isObject(spec)) return out;
-      for (const rule of activeRules(spec)) {
+      for (const rule of rulesOf(r.props.spec, out)) {
         const where = `${r.name}: ${rule.direction} rule ${rule.index}`;
-        const peerWord = rule.direction === "ingress" ? "from" : "to";
+        const word = peerWord(rule);
         if (rule.peers === undefined) {
-          if (containsUnknown(spec[rule.direction])) continue;
+          if (containsUnknown((r.props.spec as Record<string, unknown>)[rule.direction])) continue;
           out.findings.push({
             message: message(
-              `${where} has no ${peerWord}`,
-              `a rule without ${peerWord} allows every pod of every namespace (other environments included) and every address`,
+              `${where} has no ${word}`,
+              `a rule without ${word} allows every pod of every namespace (other environments included) and every address`,
               `list the peers: podSelector: {} for the own namespace, namespaceSelector on ${NAMESPACE_NAME_LABEL} for a named one`,
             ),
           });
           continue;
         }
-        rule.peers.forEach((peer, i) => {
-          if (!isObject(peer) || peer.namespaceSelector === undefined) return;
-          if (containsUnknown(peer.namespaceSelector))
-            return void out.unknown.push([...rule.path, peerWord, String(i), "namespaceSelector"]);
+        for (const { selector, path } of namespaceSelectors(rule, out)) {
           let any: boolean;
           try {
-            any = matchesSelector(peer.namespaceSelector as never, ANY_NAMESPACE);
+            any = matchesSelector(selector as never, ANY_NAMESPACE);
           } catch {
-            return; // invalid selector: the API server refuses it with its own message
+            continue; // invalid selector: the API server refuses it with its own message
           }
           if (any) {
             out.findings.push({
               message: message(
-                `${where}: ${pathText([rule.direction, String(rule.index), peerWord, String(i), "namespaceSelector"])} selects every namespace`,
+                `${where}: ${pathText(path.slice(1))} selects every namespace`,
                 "an empty (or all-matching) namespaceSelector lets pods of every namespace in, other environments' included",
                 `select namespaces by ${NAMESPACE_NAME_LABEL} (matchLabels with the namespace's name), which Kubernetes sets and nobody can change`,
               ),
             });
           }
-        });
+        }
       }
       return out;
     },

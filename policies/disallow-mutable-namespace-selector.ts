@@ -1,7 +1,7 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { NAMESPACE_NAME_LABEL } from "../model/reachability/types";
-import { containsUnknown, isObject, isUnknown } from "../model/resources";
-import { activeRules } from "../model/reachability/fromResources";
+import { isObject } from "../model/resources";
+import { namespaceSelectors, rulesOf } from "./lib/namespaceSelectors";
 import { resourcePolicy, result } from "./lib/policy";
 import { message } from "./lib/resources";
 import { T } from "./lib/types";
@@ -19,16 +19,9 @@ export function disallowMutableNamespaceSelector(
     types: [T.networkPolicy],
     check: (r) => {
       const out = result();
-      const spec = r.props.spec;
-      if (isUnknown(spec)) return (out.unknown.push(["spec"]), out);
-      if (!isObject(spec)) return out;
-      for (const rule of activeRules(spec)) {
-        const peerWord = rule.direction === "ingress" ? "from" : "to";
-        (rule.peers ?? []).forEach((peer, i) => {
-          if (!isObject(peer) || !isObject(peer.namespaceSelector)) return;
-          const sel = peer.namespaceSelector;
-          if (containsUnknown(sel))
-            return void out.unknown.push([...rule.path, peerWord, String(i), "namespaceSelector"]);
+      for (const rule of rulesOf(r.props.spec, out)) {
+        for (const { selector: sel } of namespaceSelectors(rule, out)) {
+          if (!isObject(sel)) continue;
           const keys = [
             ...(isObject(sel.matchLabels) ? Object.keys(sel.matchLabels) : []),
             ...(Array.isArray(sel.matchExpressions)
@@ -45,7 +38,7 @@ export function disallowMutableNamespaceSelector(
               ),
             });
           }
-        });
+        }
       }
       return out;
     },
