@@ -17,13 +17,14 @@
  * Needs curl, jq (the seed script) and openssl (certificates). Traffic stays on 127.0.0.1.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { CONTRACT_CHECKS, repeatChecks } from "../smoke/contract";
 import { REPO_ROOT as ROOT } from "../model/paths";
 import { makeCertificates } from "../test/smoke/certificates";
+import { unpackBaseline } from "./baseline";
 
 const SEED = path.join(ROOT, "bench", "seed", "smoke-test.sh");
 const NODE = process.execPath;
@@ -184,19 +185,7 @@ function smokeCli(dir: string): { cmd: string[]; script: string } {
 function checkoutBaseline(ref: string, work: string): string {
   const dir = path.join(work, "baseline");
   mkdirSync(dir);
-  const archive = spawnSync("git", ["archive", "--format=tar", ref, "smoke", "package.json"], {
-    cwd: ROOT,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (archive.status !== 0)
-    throw new Error(
-      `--baseline ${ref}: git archive failed (${archive.stderr.toString().trim()}); give a commit of this repository`,
-    );
-  const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
-  if (untar.status !== 0)
-    throw new Error(`--baseline ${ref}: tar failed: ${untar.stderr.toString().trim()}`);
-  symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-  return dir;
+  return unpackBaseline(ref, dir, ["smoke", "package.json"]);
 }
 
 async function main(): Promise<void> {

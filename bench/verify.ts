@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ROOT } from "../tools/evaluate";
 import { type AnalyzeSample, benchAnalyzeStack } from "./analyze";
+import { unpackBaseline } from "./baseline";
 
 function timeVerify(root: string): Promise<{ ms: number; code: number | null }> {
   const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
@@ -33,19 +34,7 @@ function timeVerify(root: string): Promise<{ ms: number; code: number | null }> 
 function checkoutBaseline(ref: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-bench-"));
   process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  const archive = spawnSync("git", ["archive", "--format=tar", ref], {
-    cwd: ROOT,
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  if (archive.status !== 0)
-    throw new Error(
-      `--baseline ${ref}: git archive failed (${archive.stderr.toString().trim()}); give a commit of this repository`,
-    );
-  const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
-  if (untar.status !== 0)
-    throw new Error(`--baseline ${ref}: tar failed: ${untar.stderr.toString().trim()}`);
-  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-  return dir;
+  return unpackBaseline(ref, dir);
 }
 
 /** bench/analyze.ts of the baseline, in its own process: its samples as JSON. */
