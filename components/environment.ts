@@ -62,14 +62,14 @@ export class Environment extends pulumi.ComponentResource {
       { name: c.namespace, env: c.env, appName: c.appName, quota: quotaFor(c), containerDefaults: c.resources },
       child,
     );
+    // Where every child lives: the environment's namespace, labelled with its env and app.
+    const placement = { namespace: ns.name, env: c.env, appName: c.appName };
 
     new NetworkIsolation(
       `${name}-network`,
       {
-        namespace: ns.name,
+        ...placement,
         namespaceName: c.namespace,
-        env: c.env,
-        appName: c.appName,
         ingressNamespaces: c.ingressNamespaces,
         egressCidrs: c.egressCidrs,
       },
@@ -79,9 +79,7 @@ export class Environment extends pulumi.ComponentResource {
     const db = new Database(
       `${name}-db`,
       {
-        namespace: ns.name,
-        env: c.env,
-        appName: c.appName,
+        ...placement,
         image: c.postgresImage,
         storage: c.databaseStorage,
         password: args.secrets.dbPassword,
@@ -92,9 +90,7 @@ export class Environment extends pulumi.ComponentResource {
     const migration = new Migration(
       `${name}-migration`,
       {
-        namespace: ns.name,
-        env: c.env,
-        appName: c.appName,
+        ...placement,
         image: c.postgresImage,
         databaseHost: db.host,
         databasePort: db.port,
@@ -114,9 +110,7 @@ export class Environment extends pulumi.ComponentResource {
     const workload = new Workload(
       `${name}-app`,
       {
-        namespace: ns.name,
-        env: c.env,
-        appName: c.appName,
+        ...placement,
         appSource: c.appSource,
         appCode: args.files.appCode,
         image: c.image,
