@@ -28,6 +28,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { OUTPUTS, type EnvName, type Release } from "../../model/environment";
 import { EXIT } from "../../model/cli";
+import { REPO_ROOT } from "../../model/paths";
 import { parseRelease } from "../../tools/promote/release";
 import {
   appService,
@@ -41,7 +42,7 @@ import {
 import { brokenReleaseFromEnv, buildBrokenRelease, cannotBuild } from "./brokenRelease";
 import { hostsNotOnThisMachine, smokeHosts } from "./hosts";
 import { notReady, projectNamespaces, requireCluster } from "./prerequisites";
-import { REPO, createProject, runPromote, type E2eProject } from "./workspace";
+import { createProject, runPromote, type E2eProject } from "./workspace";
 
 describe("e2e: promotion, isolation and rollback on a real cluster", function () {
   this.timeout(40 * 60_000);
@@ -53,9 +54,9 @@ describe("e2e: promotion, isolation and rollback on a real cluster", function ()
   const namespaces: Partial<Record<EnvName, string>> = {};
 
   before(async function () {
-    context = requireCluster(this, projectNamespaces(REPO));
+    context = requireCluster(this, projectNamespaces(REPO_ROOT));
     if (context.startsWith("kind-")) {
-      const hosts = [...new Set(Object.values(smokeHosts(REPO)))];
+      const hosts = [...new Set(Object.values(smokeHosts(REPO_ROOT)))];
       const elsewhere = await hostsNotOnThisMachine(hosts);
       if (elsewhere.length > 0) {
         notReady(

@@ -13,8 +13,9 @@ import * as path from "node:path";
 import { loadConfig } from "../../config";
 import { parseConfig } from "../../model/config/parse";
 import { shownValue } from "../../model/config/redact";
+import { REPO_ROOT } from "../../model/paths";
 import { readStackConfig } from "../../tools/stackConfig";
-import { canarySecrets, evaluateStack, EvaluateOptions, ROOT } from "../support/program";
+import { canarySecrets, evaluateStack, EvaluateOptions } from "../support/program";
 
 interface Case {
   name: string;
@@ -292,9 +293,9 @@ async function expectRefused(
 function projectCopy(edit: (projectYaml: string) => string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "env-progression-config-"));
   for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]) {
-    fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+    fs.copyFileSync(path.join(REPO_ROOT, f), path.join(dir, f));
   }
-  fs.cpSync(path.join(ROOT, "app"), path.join(dir, "app"), { recursive: true });
+  fs.cpSync(path.join(REPO_ROOT, "app"), path.join(dir, "app"), { recursive: true });
   const yaml = path.join(dir, "Pulumi.yaml");
   const before = fs.readFileSync(yaml, "utf8");
   const after = edit(before);

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { ENVIRONMENTS, EnvName } from "../../model/environment";
+import { REPO_ROOT } from "../../model/paths";
 import { NAMESPACE_NAME_LABEL } from "../../model/reachability/types";
-import { canarySecrets, evaluateStack, Evaluation, one, ofType, Registered, ROOT, secretValue, UNKNOWN_OUTPUT } from "../support/program";
+import { canarySecrets, evaluateStack, Evaluation, one, ofType, Registered, secretValue, UNKNOWN_OUTPUT } from "../support/program";
 
 const K = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -278,7 +279,7 @@ for (const env of ENVIRONMENTS) {
       );
       // the serialized provider the engine would store and load
       assert.match(run.inputs.__provider, /^exports\.handler = /);
-      assert.ok(!run.inputs.__provider.includes(ROOT), "the provider text names this checkout");
+      assert.ok(!run.inputs.__provider.includes(REPO_ROOT), "the provider text names this checkout");
     });
 
     it("exports the verified release from the smoke run, with no secret in any output", () => {

@@ -11,8 +11,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { EXIT, EXIT_CODES_HELP } from "../../model/cli";
+import { REPO_ROOT } from "../../model/paths";
 import { makeEncryptionSalt } from "../../tools/verify/passphrase";
-import { ROOT } from "../../tools/evaluate";
 import { md, renderFailureMarkdown, renderMarkdown } from "../../tools/verify/markdown";
 import { failureLines, skippedSecretChecks, type VerifyReport } from "../../tools/verify/report";
 import { renderText, wrap } from "../../tools/verify/text";
@@ -30,7 +30,7 @@ function runVerify(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
 ): Promise<Result> {
-  const cwd = opts.cwd ?? ROOT;
+  const cwd = opts.cwd ?? REPO_ROOT;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...opts.env }))
     if (v !== undefined) env[k] = v;
@@ -60,11 +60,11 @@ function tempRepo(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-repo-"));
   temps.push(dir);
   const skip = new Set(["node_modules", ".git", ".pulumi", "test", "bench", "bin", ".ci"]);
-  for (const entry of fs.readdirSync(ROOT)) {
+  for (const entry of fs.readdirSync(REPO_ROOT)) {
     if (skip.has(entry)) continue;
-    fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+    fs.cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
   }
-  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   // A checkout, as verify runs in one: the program reads the commit it deploys from git.
   execFileSync("git", ["init", "-q"], { cwd: dir });
   return dir;
@@ -804,7 +804,7 @@ describe("verify's secrets", () => {
   // Pulumi's own vector (pulumi/pulumi pkg/secrets/passphrase/manager_test.go), see test/fixtures/passphrase.
   const vector = parseYaml(
     fs.readFileSync(
-      path.join(ROOT, "test", "fixtures", "passphrase", "pulumi-manager-test.yaml"),
+      path.join(REPO_ROOT, "test", "fixtures", "passphrase", "pulumi-manager-test.yaml"),
       "utf8",
     ),
   ) as Record<string, string>;

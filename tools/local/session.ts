@@ -9,12 +9,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
+import { REPO_ROOT } from "../../model/paths";
 import { engineBinDir, engineEnviron } from "../engine/environment";
 import { envSuffix } from "../promote/setup";
 import { AppHost, type ImageStandIn } from "./appHost";
 import { kubeApi, type KubeApi } from "./kube";
 import { freePort, startPostgres, type PostgresServer } from "./postgres";
-import { createProject, openProject, REPO, type E2eProject, type ProjectRecord } from "./workspace";
+import { createProject, openProject, type E2eProject, type ProjectRecord } from "./workspace";
 
 /** The one context the local stacks deploy to: the control plane `npm run cluster:up` starts. */
 export const LOCAL_CONTEXT = "env-progression-local";
@@ -50,7 +51,7 @@ export interface LocalOptions {
 
 /** Runs one of the cluster scripts; returns its stdout, or throws its own error line. */
 export function clusterScript(name: "up" | "down" | "kubeconfig", inherit = false): string {
-  const r = spawnSync("bash", [path.join(REPO, "tools", "cluster", `${name}.sh`)], {
+  const r = spawnSync("bash", [path.join(REPO_ROOT, "tools", "cluster", `${name}.sh`)], {
     encoding: "utf8",
     stdio: ["ignore", inherit ? "inherit" : "pipe", inherit ? "inherit" : "pipe"],
   });

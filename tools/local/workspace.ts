@@ -26,10 +26,9 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { isMap, isNode, isScalar, parseDocument } from "yaml";
 import { SECRET_KEYS } from "../../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
-import { REPO_ROOT as REPO } from "../../model/paths";
+import { REPO_ROOT } from "../../model/paths";
 import { envSuffix, findOnPath } from "../../tools/promote/setup";
 
-export { REPO };
 const NOT_COPIED = new Set([".git", ".pulumi", "bin", ".ci-tmp"]);
 const PROJECT = "env-progression";
 
@@ -56,7 +55,7 @@ export interface ProjectCopy {
 }
 
 /** Copy the checkout (node_modules linked, not copied; no .git, no local state) and strip secrets. */
-export function copyProject(from: string = REPO, under: string = os.tmpdir()): ProjectCopy {
+export function copyProject(from: string = REPO_ROOT, under: string = os.tmpdir()): ProjectCopy {
   mkdirSync(under, { recursive: true });
   const root = mkdtempSync(path.join(under, "copy-"));
   const dir = path.join(root, "project");
@@ -93,7 +92,7 @@ export function copyProject(from: string = REPO, under: string = os.tmpdir()): P
 export async function createProject(
   options: { under?: string; environ?: Record<string, string> } = {},
 ): Promise<E2eProject> {
-  const { root, dir, state, secrets } = copyProject(REPO, options.under);
+  const { root, dir, state, secrets } = copyProject(REPO_ROOT, options.under);
   const environ: Record<string, string> = {
     ...options.environ,
     PULUMI_BACKEND_URL: `file://${state}`,
