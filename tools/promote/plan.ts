@@ -3,7 +3,8 @@
  *
  * Pure logic over injected ports, so that order, gating, approval and rollback are tested without
  * the Pulumi CLI or a cluster (test/pipeline/plan.test.ts). The Automation API adapter is
- * ./automation.ts; the terminal ports and the CLI are ./terminal.ts and ../promote.ts.
+ * ./automation.ts; the terminal ports and the CLI are ./terminal.ts and ../promote.ts; the release
+ * a stack file names, pinned and put back, is ./stackRelease.ts.
  *
  * Per environment, in order:
  *   baseline   read the stack below's `parityBaseline` output → the policy pack's config
@@ -28,7 +29,6 @@ import type { Step } from "./failure";
 import type {
   Failure,
   OperationOptions,
-  OperationResult,
   PolicyPackConfig,
   PromoteDeps,
   PromoteEvent,
@@ -36,7 +36,8 @@ import type {
   PromoteResult,
   RollbackReport,
 } from "./ports";
-import { CONFIG_KEYS, describeRelease, parseRelease } from "./release";
+import { describeRelease, parseRelease } from "./release";
+import { pinRelease, restoreRelease, withRelease, type Pinned } from "./stackRelease";
 import { summarize } from "./summary";
 
 /** The environment that needs an explicit approval, and deploys what the one below verified. */
@@ -46,8 +47,6 @@ const GATED_ENV: EnvName = "prod";
 export function environmentsUpTo(to: EnvName): EnvName[] {
   return ENVIRONMENTS.slice(0, ENVIRONMENTS.indexOf(to) + 1);
 }
-
-type ConfigSnapshot = Record<(typeof CONFIG_KEYS)[keyof typeof CONFIG_KEYS], string | undefined>;
 
 export async function promote(options: PromoteOptions, deps: PromoteDeps): Promise<PromoteResult> {
   return new Promotion(options, deps).run();
@@ -199,15 +198,13 @@ class Promotion {
     try {
       await this.previewStack(env, policyConfig);
     } finally {
-      if (pinned) await this.restore(env, pinned.snapshot);
+      if (pinned) await restoreRelease(this.deps.runner, env, pinned.snapshot);
     }
     this.completed.push(env);
   }
 
   /** pinToVerifiedBelow for a preview: without a verified release below, a warning, not a stop. */
-  private async pinForPreview(
-    env: EnvName,
-  ): Promise<{ release: Release; snapshot: ConfigSnapshot } | undefined> {
+  private async pinForPreview(env: EnvName): Promise<Pinned | undefined> {
     const below = environmentBelow(env)!;
     const verified = await this.guard(env, "promotion", async () =>
       parseRelease((await this.deps.runner.outputs(below))[OUTPUTS.verifiedRelease]),
@@ -230,7 +227,7 @@ class Promotion {
     this.beforeRun.set(env, before);
     const lastVerified = parseRelease(before[OUTPUTS.verifiedRelease]);
 
-    let pinned: { release: Release; snapshot: ConfigSnapshot } | undefined;
+    let pinned: Pinned | undefined;
     if (env === GATED_ENV) pinned = await this.pinToVerifiedBelow(env);
 
     try {
@@ -238,7 +235,7 @@ class Promotion {
       if (env === GATED_ENV) await this.approve(env, pinned?.release);
     } catch (err) {
       // Nothing was deployed: leave prod's stack file as it was.
-      if (pinned) await this.restore(env, pinned.snapshot);
+      if (pinned) await restoreRelease(this.deps.runner, env, pinned.snapshot);
       throw err;
     }
 
@@ -248,7 +245,7 @@ class Promotion {
     if (!up.ok) {
       const { step, reason } = up.failure;
       const stop = this.fail(env, step, reason);
-      if (step === "smoke") await this.rollBack(env, lastVerified, pinned?.snapshot);
+      if (step === "smoke") await this.rollBack(env, lastVerified, pinned);
       throw stop;
     }
     this.ok(env, "up", up.summary);
@@ -269,9 +266,7 @@ class Promotion {
   }
 
   /** Prod deploys exactly the release staging verified, not what prod's stack file says. */
-  private async pinToVerifiedBelow(
-    env: EnvName,
-  ): Promise<{ release: Release; snapshot: ConfigSnapshot }> {
+  private async pinToVerifiedBelow(env: EnvName): Promise<Pinned> {
     const below = environmentBelow(env)!;
     const { runner } = this.deps;
     return this.guard(env, "promotion", async () => {
@@ -283,12 +278,10 @@ class Promotion {
           `${below} exports no ${OUTPUTS.verifiedRelease}: nothing verified to promote`,
         );
       }
-      const snapshot = await this.snapshot(env);
-      await runner.setConfig(env, CONFIG_KEYS.image, verified.image);
-      await runner.setConfig(env, CONFIG_KEYS.version, verified.version);
+      const pinned = await pinRelease(runner, env, verified);
       const doing = this.options.preview ? "previewing" : "deploying";
       this.ok(env, "promotion", `${doing} ${describeRelease(verified)}, as verified in ${below}`);
-      return { release: verified, snapshot };
+      return pinned;
     });
   }
 
@@ -349,7 +342,7 @@ class Promotion {
   private async rollBack(
     env: EnvName,
     target: Release | undefined,
-    snapshot?: ConfigSnapshot,
+    pinned?: Pinned,
   ): Promise<void> {
     const { runner } = this.deps;
     if (!target) {
@@ -361,15 +354,9 @@ class Promotion {
     this.emit({ kind: "rollback", env, outcome: "started", release: target });
     let outcome: RollbackReport;
     try {
-      const before = snapshot ?? (await this.snapshot(env));
-      let result: OperationResult;
-      try {
-        await runner.setConfig(env, CONFIG_KEYS.image, target.image);
-        await runner.setConfig(env, CONFIG_KEYS.version, target.version);
-        result = await runner.up(env, await this.rollbackOptions(env));
-      } finally {
-        await this.restore(env, before);
-      }
+      const result = await withRelease(runner, env, target, pinned?.snapshot, async () =>
+        runner.up(env, await this.rollbackOptions(env)),
+      );
       outcome = result.ok
         ? { env, outcome: "done", release: target }
         : {
@@ -404,21 +391,5 @@ class Promotion {
     return baseline === undefined
       ? {}
       : { policyConfig: policyPackConfig(baseline, await this.olderBaselines(below)) };
-  }
-
-  private async snapshot(env: EnvName): Promise<ConfigSnapshot> {
-    const { runner } = this.deps;
-    return {
-      [CONFIG_KEYS.image]: await runner.getConfig(env, CONFIG_KEYS.image),
-      [CONFIG_KEYS.version]: await runner.getConfig(env, CONFIG_KEYS.version),
-    } as ConfigSnapshot;
-  }
-
-  private async restore(env: EnvName, snapshot: ConfigSnapshot): Promise<void> {
-    const { runner } = this.deps;
-    for (const [key, value] of Object.entries(snapshot)) {
-      if (value === undefined) await runner.removeConfig(env, key);
-      else await runner.setConfig(env, key, value);
-    }
   }
 }
