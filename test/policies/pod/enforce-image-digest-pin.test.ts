@@ -6,9 +6,11 @@
 import { ENVIRONMENT_LABEL } from "../../../model/workload";
 import { NAME } from "../../../policies/enforce-image-digest-pin";
 import { UNKNOWN_STRING } from "../support";
-import { ALL_KINDS, describePodPolicy } from "./workloads";
+import { ALL_KINDS, describePodPolicy, failing } from "./workloads";
 
 const TAG = "node:24-alpine";
+const notPinned = (container: string) =>
+  new RegExp(`the image of container ${container} is not pinned by digest in prod`);
 
 describePodPolicy({
   policy: NAME,
@@ -23,51 +25,23 @@ describePodPolicy({
     value: TAG,
   },
   rules: [
-    {
-      title: "a digest that is not a sha256 of 64 hex digits",
-      case: {
-        id: "short-digest",
-        kind: "Deployment",
-        change: (s) => (s.containers[0].image = "node@sha256:abc"),
-      },
-      expect: [/the image of container app is not pinned by digest in prod/],
-      value: "sha256:abc",
-    },
-    {
-      title: "a container without an image",
-      case: { id: "no-image", kind: "StatefulSet", change: (s) => delete s.containers[0].image },
-      expect: [/the image of container app is not pinned by digest/],
-    },
-    {
-      title: "an init container's image by tag",
-      case: {
-        id: "init-tag",
-        kind: "Deployment",
-        change: (s) => (s.initContainers[0].image = TAG),
-      },
-      expect: [/the image of container init is not pinned by digest in prod/],
-      value: TAG,
-    },
-    {
-      title: "an init container's image by tag in a CronJob's job template",
-      case: {
-        id: "cronjob-init-tag",
-        kind: "CronJob",
-        change: (s) => (s.initContainers[0].image = TAG),
-      },
-      expect: [/the image of container init is not pinned by digest in prod/],
-      value: TAG,
-    },
-    {
-      title: "a debugging (ephemeral) container's image by tag",
-      case: {
-        id: "ephemeral-tag",
-        kind: "Pod",
-        change: (s) => (s.ephemeralContainers = [{ name: "debug", image: "busybox" }]),
-      },
-      expect: [/the image of container debug is not pinned by digest in prod/],
-      value: "busybox",
-    },
+    // A digest that is not a sha256 of 64 hex digits.
+    failing("short-digest", (s) => (s.containers[0].image = "node@sha256:abc")).finds(
+      notPinned("app"),
+      "sha256:abc",
+    ),
+    failing("no-image", (s) => delete s.containers[0].image, "StatefulSet").finds(notPinned("app")),
+    failing("init-tag", (s) => (s.initContainers[0].image = TAG)).finds(notPinned("init"), TAG),
+    failing("cronjob-init-tag", (s) => (s.initContainers[0].image = TAG), "CronJob").finds(
+      notPinned("init"),
+      TAG,
+    ),
+    // A debugging (ephemeral) container's image by tag.
+    failing(
+      "ephemeral-tag",
+      (s) => (s.ephemeralContainers = [{ name: "debug", image: "busybox" }]),
+      "Pod",
+    ).finds(notPinned("debug"), "busybox"),
     {
       title:
         "a tag on a resource labelled dev in prod's stack (the higher environment's rules hold)",

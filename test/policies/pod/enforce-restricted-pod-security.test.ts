@@ -4,23 +4,14 @@
  * case per control, each changing one field of the program's own restricted pod template.
  */
 import { NAME } from "../../../policies/enforce-restricted-pod-security";
-import { type PodCase, ALL_KINDS, describePodPolicy, type RuleCase } from "./workloads";
+import { ALL_KINDS, describePodPolicy, failing } from "./workloads";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const pod = (s: any) => s.securityContext;
 const app = (s: any) => s.containers[0].securityContext;
 const init = (s: any) => s.initContainers[0].securityContext;
-
-/** A failing case on a Deployment (unless another kind is named): one field, one finding. */
-function rule(
-  id: string,
-  change: NonNullable<PodCase["change"]>,
-  expect: RegExp,
-  kind: PodCase["kind"] = "Deployment",
-  value?: string,
-): RuleCase {
-  return { title: id.replace(/-/g, " "), case: { id, kind, change }, expect: [expect], value };
-}
+const unconfined = { type: "Unconfined" };
+const hostProcess = { hostProcess: true };
 
 describePodPolicy({
   policy: NAME,
@@ -35,119 +26,92 @@ describePodPolicy({
   },
   rules: [
     // The pod as a whole.
-    rule("host-network", (s) => (s.hostNetwork = true), /the pod sets hostNetwork/),
-    rule("host-pid", (s) => (s.hostPID = true), /the pod sets hostPID/, "StatefulSet"),
-    rule("host-ipc", (s) => (s.hostIPC = true), /the pod sets hostIPC/, "Job"),
-    rule(
+    failing("host-network", (s) => (s.hostNetwork = true)).finds(/the pod sets hostNetwork/),
+    failing("host-pid", (s) => (s.hostPID = true), "StatefulSet").finds(/the pod sets hostPID/),
+    failing("host-ipc", (s) => (s.hostIPC = true), "Job").finds(/the pod sets hostIPC/),
+    failing(
       "hostpath-volume",
       (s) => (s.volumes = [...(s.volumes ?? []), { name: "host", hostPath: { path: "/" } }]),
-      /volume host is of type hostPath; only .* are allowed \(restricted "Volume Types"\)/,
-    ),
-    rule(
+    ).finds(/volume host is of type hostPath; only .* are allowed \(restricted "Volume Types"\)/),
+    failing(
       "unsafe-sysctl",
       (s) => (pod(s).sysctls = [{ name: "kernel.msgmax", value: "65536" }]),
-      /the pod sets sysctl kernel\.msgmax, which is not in the safe set/,
       "DaemonSet",
-      "65536",
-    ),
-    rule("pod-root-uid", (s) => (pod(s).runAsUser = 0), /the pod sets runAsUser 0/),
-    rule(
-      "pod-seccomp-unconfined",
-      (s) => (pod(s).seccompProfile = { type: "Unconfined" }),
+    ).finds(/the pod sets sysctl kernel\.msgmax, which is not in the safe set/, "65536"),
+    failing("pod-root-uid", (s) => (pod(s).runAsUser = 0)).finds(/the pod sets runAsUser 0/),
+    failing("pod-seccomp-unconfined", (s) => (pod(s).seccompProfile = unconfined)).finds(
       /the pod's seccomp profile is Unconfined/,
     ),
-    rule(
-      "pod-selinux-user",
-      (s) => (pod(s).seLinuxOptions = { user: "system_u" }),
+    failing("pod-selinux-user", (s) => (pod(s).seLinuxOptions = { user: "system_u" }), "Pod").finds(
       /the pod sets an SELinux user or role/,
-      "Pod",
       "system_u",
     ),
-    rule(
-      "pod-apparmor-unconfined",
-      (s) => (pod(s).appArmorProfile = { type: "Unconfined" }),
+    failing("pod-apparmor-unconfined", (s) => (pod(s).appArmorProfile = unconfined)).finds(
       /the pod's AppArmor profile is not RuntimeDefault or Localhost/,
     ),
-    rule(
-      "pod-windows-host-process",
-      (s) => (pod(s).windowsOptions = { hostProcess: true }),
+    failing("pod-windows-host-process", (s) => (pod(s).windowsOptions = hostProcess)).finds(
       /the pod runs as a Windows HostProcess/,
     ),
     // Each container.
-    rule(
-      "privilege-escalation",
-      (s) => (app(s).allowPrivilegeEscalation = true),
+    failing("privilege-escalation", (s) => (app(s).allowPrivilegeEscalation = true)).finds(
       /container app does not set allowPrivilegeEscalation: false/,
     ),
-    rule(
-      "run-as-non-root-false",
-      (s) => (app(s).runAsNonRoot = false),
+    failing("run-as-non-root-false", (s) => (app(s).runAsNonRoot = false)).finds(
       /container app sets runAsNonRoot: false/,
     ),
-    rule(
+    failing(
       "run-as-non-root-nowhere",
       (s) => (delete pod(s).runAsNonRoot, delete app(s).runAsNonRoot),
-      /container app may run as root: neither it nor the pod sets runAsNonRoot: true/,
+    ).finds(/container app may run as root: neither it nor the pod sets runAsNonRoot: true/),
+    failing("root-uid", (s) => (app(s).runAsUser = 0), "ReplicaSet").finds(
+      /container app runs as UID 0/,
     ),
-    rule("root-uid", (s) => (app(s).runAsUser = 0), /container app runs as UID 0/, "ReplicaSet"),
-    rule(
-      "seccomp-unconfined",
-      (s) => (app(s).seccompProfile = { type: "Unconfined" }),
+    failing("seccomp-unconfined", (s) => (app(s).seccompProfile = unconfined)).finds(
       /container app's seccomp profile is Unconfined/,
     ),
-    rule(
+    failing(
       "seccomp-nowhere",
       (s) => (delete pod(s).seccompProfile, delete app(s).seccompProfile),
-      /container app has no seccomp profile/,
-    ),
-    rule(
-      "seccomp-other-type",
-      (s) => (app(s).seccompProfile = { type: "Bogus" }),
+    ).finds(/container app has no seccomp profile/),
+    failing("seccomp-other-type", (s) => (app(s).seccompProfile = { type: "Bogus" })).finds(
       /container app's seccomp profile type is not RuntimeDefault or Localhost/,
-      "Deployment",
       "Bogus",
     ),
-    rule(
-      "capabilities-not-dropped",
-      (s) => (app(s).capabilities = {}),
+    failing("capabilities-not-dropped", (s) => (app(s).capabilities = {})).finds(
       /container app does not drop ALL capabilities/,
     ),
-    rule(
+    failing(
       "capability-added",
       (s) => (app(s).capabilities.add = ["SYS_ADMIN"]),
-      /container app adds capabilities SYS_ADMIN; only NET_BIND_SERVICE may be added/,
       "ReplicationController",
-    ),
-    rule(
-      "proc-mount-unmasked",
-      (s) => (app(s).procMount = "Unmasked"),
+    ).finds(/container app adds capabilities SYS_ADMIN; only NET_BIND_SERVICE may be added/),
+    failing("proc-mount-unmasked", (s) => (app(s).procMount = "Unmasked")).finds(
       /container app sets procMount Unmasked/,
     ),
-    rule(
-      "selinux-type",
-      (s) => (app(s).seLinuxOptions = { type: "spc_t" }),
+    failing("selinux-type", (s) => (app(s).seLinuxOptions = { type: "spc_t" })).finds(
       /container app sets an SELinux type outside the allowed ones/,
-      "Deployment",
       "spc_t",
     ),
-    rule(
-      "apparmor-unconfined",
-      (s) => (app(s).appArmorProfile = { type: "Unconfined" }),
+    failing("apparmor-unconfined", (s) => (app(s).appArmorProfile = unconfined)).finds(
       /container app's AppArmor profile is not RuntimeDefault or Localhost/,
     ),
-    rule(
-      "windows-host-process",
-      (s) => (app(s).windowsOptions = { hostProcess: true }),
+    failing("windows-host-process", (s) => (app(s).windowsOptions = hostProcess)).finds(
       /container app runs as a Windows HostProcess/,
     ),
-    rule(
-      "host-port",
-      (s) => (s.containers[0].ports[0].hostPort = 8080),
+    failing("host-port", (s) => (s.containers[0].ports[0].hostPort = 8080)).finds(
       /container app binds a host port/,
-      "Deployment",
       "8080",
     ),
     // Where the containers are, and which environment.
+    failing("init-root-uid", (s) => (init(s).runAsUser = 0)).finds(/container init runs as UID 0/),
+    failing("cronjob-privileged", (s) => (app(s).privileged = true), "CronJob").finds(
+      /container app is privileged/,
+    ),
+    failing(
+      "cronjob-init-privilege-escalation",
+      (s) => (init(s).allowPrivilegeEscalation = true),
+      "CronJob",
+    ).finds(/container init does not set allowPrivilegeEscalation: false/),
     {
       title: "privilege escalation in dev (its namespace enforces restricted too)",
       case: {
@@ -158,19 +122,6 @@ describePodPolicy({
       },
       expect: [/container app does not set allowPrivilegeEscalation: false/],
     },
-    rule("init-root-uid", (s) => (init(s).runAsUser = 0), /container init runs as UID 0/),
-    rule(
-      "cronjob-privileged",
-      (s) => (app(s).privileged = true),
-      /container app is privileged/,
-      "CronJob",
-    ),
-    rule(
-      "cronjob-init-privilege-escalation",
-      (s) => (init(s).allowPrivilegeEscalation = true),
-      /container init does not set allowPrivilegeEscalation: false/,
-      "CronJob",
-    ),
     {
       title: "a debugging (ephemeral) container without a security context",
       case: {

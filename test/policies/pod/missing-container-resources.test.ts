@@ -4,7 +4,7 @@
  */
 import { NAME } from "../../../policies/missing-container-resources";
 import { UNKNOWN_STRING } from "../support";
-import { ALL_KINDS, describePodPolicy } from "./workloads";
+import { ALL_KINDS, describePodPolicy, failing } from "./workloads";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const app = (s: any) => s.containers[0].resources;
@@ -22,41 +22,22 @@ describePodPolicy({
     ],
   },
   rules: [
-    {
-      title: "no CPU request",
-      case: {
-        id: "no-requests-cpu",
-        kind: "Deployment",
-        change: (s) => delete app(s).requests.cpu,
-      },
-      expect: [/container app sets no requests\.cpu:/],
-    },
-    {
-      title: "no memory request",
-      case: {
-        id: "no-requests-memory",
-        kind: "StatefulSet",
-        change: (s) => delete app(s).requests.memory,
-      },
-      expect: [/container app sets no requests\.memory:/],
-    },
-    {
-      title: "no CPU limit (an empty one is none)",
-      case: { id: "no-limits-cpu", kind: "DaemonSet", change: (s) => (app(s).limits.cpu = "") },
-      expect: [/container app sets no limits\.cpu:/],
-    },
-    {
-      title: "no memory limit",
-      case: { id: "no-limits-memory", kind: "Job", change: (s) => delete app(s).limits.memory },
-      expect: [/container app sets no limits\.memory:/],
-    },
-    {
-      title: "no resources at all",
-      case: { id: "no-resources", kind: "Pod", change: (s) => delete s.containers[0].resources },
-      expect: [
-        /container app sets no requests\.cpu, requests\.memory, limits\.cpu, limits\.memory:/,
-      ],
-    },
+    failing("no-requests-cpu", (s) => delete app(s).requests.cpu).finds(
+      /container app sets no requests\.cpu:/,
+    ),
+    failing("no-requests-memory", (s) => delete app(s).requests.memory, "StatefulSet").finds(
+      /container app sets no requests\.memory:/,
+    ),
+    // An empty limit is none.
+    failing("no-limits-cpu", (s) => (app(s).limits.cpu = ""), "DaemonSet").finds(
+      /container app sets no limits\.cpu:/,
+    ),
+    failing("no-limits-memory", (s) => delete app(s).limits.memory, "Job").finds(
+      /container app sets no limits\.memory:/,
+    ),
+    failing("no-resources", (s) => delete s.containers[0].resources, "Pod").finds(
+      /container app sets no requests\.cpu, requests\.memory, limits\.cpu, limits\.memory:/,
+    ),
     {
       title: "no limits in dev (every environment has a quota)",
       case: {
@@ -67,25 +48,15 @@ describePodPolicy({
       },
       expect: [/container app sets no limits\.cpu, limits\.memory:/],
     },
-    {
-      title: "an init container without requests",
-      case: { id: "init-no-requests", kind: "Deployment", change: (s) => delete init(s).requests },
-      expect: [/container init sets no requests\.cpu, requests\.memory:/],
-    },
-    {
-      title: "a CronJob's job template without a memory limit",
-      case: {
-        id: "cronjob-no-limits-memory",
-        kind: "CronJob",
-        change: (s) => delete app(s).limits.memory,
-      },
-      expect: [/container app sets no limits\.memory:/],
-    },
-    {
-      title: "an init container of a CronJob's job template without limits",
-      case: { id: "cronjob-init-no-limits", kind: "CronJob", change: (s) => delete init(s).limits },
-      expect: [/container init sets no limits\.cpu, limits\.memory:/],
-    },
+    failing("init-no-requests", (s) => delete init(s).requests).finds(
+      /container init sets no requests\.cpu, requests\.memory:/,
+    ),
+    failing("cronjob-no-limits-memory", (s) => delete app(s).limits.memory, "CronJob").finds(
+      /container app sets no limits\.memory:/,
+    ),
+    failing("cronjob-init-no-limits", (s) => delete init(s).limits, "CronJob").finds(
+      /container init sets no limits\.cpu, limits\.memory:/,
+    ),
   ],
   allowed: [
     {

@@ -51,12 +51,15 @@ function replicated(t: any) {
   return { replicas: 2, selector: selector(t), template: t };
 }
 
+/** One change from the compliant baseline, on the pod spec (and the template's metadata). */
+export type Change = (spec: any, template: any) => void;
+
 export interface PodCase {
   /** The resource's name (and metadata.name): what the policy's message starts with. */
   id: string;
   kind: Kind;
-  /** The one change from the compliant baseline, on the pod spec (and the template's metadata). */
-  change?: (spec: any, template: any) => void;
+  /** The one change from the compliant baseline. */
+  change?: Change;
   /** The stack whose pack checks it; prod by default. */
   stack?: EnvName;
 }
@@ -157,13 +160,29 @@ export interface RuleCase {
   value?: string;
 }
 
+/**
+ * A failing case made by one change, on a Deployment unless another kind is named, and titled by
+ * its id: `.finds(expect, value)` names the one finding it must give and what the change set,
+ * which no message may repeat.
+ */
+export function failing(id: string, change: Change, kind: Kind = "Deployment") {
+  return {
+    finds: (expect: RegExp, value?: string): RuleCase => ({
+      title: id.replace(/-/g, " "),
+      case: { id, kind, change },
+      expect: [expect],
+      value,
+    }),
+  };
+}
+
 export interface PodPolicySpec {
   policy: string;
   /** The stack resource whose pod template is the compliant baseline (a name suffix). */
   source: string;
   /** The kinds the rule holds for; each of them fails with `eachKind`'s change. */
   kinds: readonly Kind[];
-  eachKind: Omit<RuleCase, "case"> & { change: NonNullable<PodCase["change"]> };
+  eachKind: Omit<RuleCase, "case"> & { change: Change };
   /** One failing case per rule, in an init container and a CronJob's job template among them. */
   rules: readonly RuleCase[];
   /** What the rule leaves alone: kinds or containers it does not hold for, allowed values. */
