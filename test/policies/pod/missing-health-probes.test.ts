@@ -1,10 +1,13 @@
 /**
- * missing-health-probes: every container of a long-running workload has a readiness and a
- * liveness probe; init containers, Jobs, CronJobs and bare Pods run to an end and need none (the
- * baseline's init container has no probe, so every long-running baseline fails if it were read).
+ * missing-health-probes: every container and every sidecar (an init container with restartPolicy:
+ * Always) of a long-running workload has a readiness and a liveness probe. A plain init container
+ * runs to completion and the API server refuses probes on it (the baseline's init container has
+ * none, so every long-running baseline would fail if it were read); Jobs and CronJobs run to an
+ * end; bare Pods are not read (policies/missing-health-probes.ts says why).
  */
 import { NAME } from "../../../policies/missing-health-probes";
-import { describePodPolicy, type Kind } from "./workloads";
+import { UNKNOWN_STRING } from "../support";
+import { describePodPolicy, failing, type Kind } from "./workloads";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const app = (s: any) => s.containers[0];
@@ -12,6 +15,9 @@ const noProbes = (s: any) => {
   delete app(s).readinessProbe;
   delete app(s).livenessProbe;
 };
+const init = (s: any) => s.initContainers[0];
+const sidecar = (s: any) => (init(s).restartPolicy = "Always");
+const probe = { exec: { command: ["true"] } };
 const LONG_RUNNING: Kind[] = [
   "Deployment",
   "StatefulSet",
@@ -51,11 +57,58 @@ describePodPolicy({
       },
       expect: [/container sidecar has no readinessProbe and no livenessProbe:/],
     },
+    failing("native-sidecar-no-probes", sidecar).finds(
+      /sidecar init has no readinessProbe and no livenessProbe:/,
+    ),
+    failing(
+      "native-sidecar-no-liveness",
+      (s) => (sidecar(s), (init(s).readinessProbe = probe)),
+      "DaemonSet",
+    ).finds(/sidecar init has no livenessProbe:/),
+    failing(
+      "native-sidecar-no-readiness",
+      (s) => (sidecar(s), (init(s).livenessProbe = probe)),
+      "StatefulSet",
+    ).finds(/sidecar init has no readinessProbe:/),
   ],
   allowed: [
     ...(["Job", "CronJob", "Pod"] as Kind[]).map((kind) => ({
-      title: `a ${kind} without probes: the rule reads the long-running kinds only`,
+      title: `a ${kind} without probes: the rule reads the long-running kinds only (bare Pods not yet)`,
       case: { id: `no-probes-${kind.toLowerCase()}`, kind, change: noProbes },
     })),
+    {
+      title: "a sidecar with both probes",
+      case: {
+        id: "native-sidecar-probes",
+        kind: "ReplicaSet",
+        change: (s) => (
+          sidecar(s),
+          (init(s).readinessProbe = probe),
+          (init(s).livenessProbe = probe)
+        ),
+      },
+    },
+    ...(["Job", "CronJob"] as Kind[]).map((kind) => ({
+      title: `a sidecar without probes in a ${kind}: it runs to an end`,
+      case: { id: `native-sidecar-no-probes-${kind.toLowerCase()}`, kind, change: sidecar },
+    })),
+  ],
+  waits: [
+    {
+      title: "an init container's restartPolicy unknown (it may be a sidecar)",
+      case: {
+        id: "init-restart-policy-unknown",
+        kind: "Deployment",
+        change: (s) => (init(s).restartPolicy = UNKNOWN_STRING),
+      },
+    },
+    {
+      title: "the init containers unknown (one may be a sidecar)",
+      case: {
+        id: "init-unknown",
+        kind: "ReplicationController",
+        change: (s) => (s.initContainers = UNKNOWN_STRING),
+      },
+    },
   ],
 });
