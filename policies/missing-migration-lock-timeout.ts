@@ -25,13 +25,40 @@ export function pgDurationMs(text: string): number | undefined {
   return Number(m[1]) * (UNIT_MS[m[2] ?? "ms"] as number);
 }
 
+/** The runner components/migration.ts mounts and runs: its key in model/migrations.ts readMigrations. */
+export const MIGRATION_RUNNER = "migrate.sh";
+
+/**
+ * Whether a container's command or args run the migration runner; an unknown command or args
+ * counts as no (the path goes to `unknown`, so the policy waits instead of passing it).
+ */
+function runsMigrations(
+  container: Record<string, unknown>,
+  path: string[],
+  unknown: string[][],
+): boolean {
+  const unknownParts: string[][] = [];
+  for (const key of ["command", "args"]) {
+    const words = container[key];
+    if (isUnknown(words) || (Array.isArray(words) && words.some(isUnknown)))
+      unknownParts.push([...path, key]);
+    else if (
+      Array.isArray(words) &&
+      words.some((w) => typeof w === "string" && w.includes(MIGRATION_RUNNER))
+    )
+      return true;
+  }
+  unknown.push(...unknownParts);
+  return false;
+}
+
 export function missingMigrationLockTimeout(
   enforcementLevel: EnforcementLevel = "mandatory",
 ): ResourceValidationPolicy {
   return podPolicy({
     name: NAME,
     description:
-      "Outside dev, a migration Job runs with a PostgreSQL lock_timeout of at most one minute.",
+      "Outside dev, a migration Job or CronJob runs with a PostgreSQL lock_timeout of at most one minute.",
     enforcementLevel,
     types: [T.job, T.cronJob],
     applies: (w) => {
@@ -42,11 +69,16 @@ export function missingMigrationLockTimeout(
     why: 'a migration that waits for a lock makes every query on that table queue behind it, which at production scale stalls the service ("Migration locked tables at scale")',
     fix: (env) =>
       `set lockTimeout in Pulumi.${env}.yaml to a PostgreSQL duration such as 5s (at most 1min; 0 is allowed only in dev)`,
-    // The rule reads the container that runs migrate.sh, which components/migration.ts makes the
-    // Job's container; an init container (one that waits for the database, say) takes no lock.
+    // components/migration.ts runs migrate.sh as the Job's container. Kubernetes runs a pod's init
+    // containers to completion before its containers, so migrate.sh run there is the migration as
+    // well; an init container that runs something else (waiting for the database, say) takes no
+    // lock. A workload that is not labelled a migration is not read: the program runs its
+    // migration once, as a Job that completes before the rollout (not in every replica's pod).
     containers: {
-      groups: ["containers"],
+      groups: ["containers", "initContainers"],
       check: (c, pod, unknown) => {
+        if (c.group === "initContainers" && !runsMigrations(c.container, c.path, unknown))
+          return undefined;
         const env_ = c.container.env;
         if (isUnknown(env_)) {
           unknown.push([...c.path, "env"]);

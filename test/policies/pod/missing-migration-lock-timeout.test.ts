@@ -1,12 +1,14 @@
 /**
- * missing-migration-lock-timeout: outside dev, the container of a migration Job or CronJob runs
- * with a PostgreSQL lock_timeout of at most one minute, from LOCK_TIMEOUT or else PGOPTIONS.
- * Dev, other components and other kinds are left alone, and so is an init container: migrate.sh
- * runs as the Job's container.
+ * missing-migration-lock-timeout: outside dev, the container of a migration Job or CronJob, and
+ * an init container of one that runs migrate.sh, runs with a PostgreSQL lock_timeout of at most
+ * one minute, from LOCK_TIMEOUT or else PGOPTIONS. Dev, other components, other kinds and an init
+ * container that runs something else are left alone. (The baseline's init container is a copy of
+ * the migration container: it runs migrate.sh, with LOCK_TIMEOUT.)
  */
 import { COMPONENT_LABEL, ENVIRONMENT_LABEL } from "../../../model/workload";
 import { NAME } from "../../../policies/missing-migration-lock-timeout";
-import { ALL_KINDS, describePodPolicy, type PodCase } from "./workloads";
+import { UNKNOWN_STRING } from "../support";
+import { ALL_KINDS, type Change, describePodPolicy, failing } from "./workloads";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const envOf = (s: any): any[] => s.containers[0].env;
@@ -19,9 +21,13 @@ const lockTimeout = (value: string) => (s: any) => {
 };
 const pgOptions = (value: string) => (s: any) => envOf(s).push({ name: "PGOPTIONS", value });
 const both =
-  (...changes: NonNullable<PodCase["change"]>[]) =>
+  (...changes: Change[]) =>
   (s: any, t: any) =>
     changes.forEach((c) => c(s, t));
+const label = (key: string, value: string) => (_s: any, t: any) => (t.metadata.labels[key] = value);
+const initWithoutEnv = (s: any) => (s.initContainers[0].env = []);
+/** The init container waits for the database instead of running migrate.sh. */
+const initWaits = (s: any) => (s.initContainers[0].command = ["pg_isready", "--timeout=60"]);
 
 describePodPolicy({
   policy: NAME,
@@ -71,13 +77,32 @@ describePodPolicy({
       case: {
         id: "dev-label-in-prod",
         kind: "Job",
-        change: (s, t) => {
-          t.metadata.labels[ENVIRONMENT_LABEL] = "dev";
-          withoutLockTimeout(s);
-        },
+        change: both(label(ENVIRONMENT_LABEL, "dev"), withoutLockTimeout),
       },
       expect: [/migration container migrate sets no lock_timeout .* in prod/],
     },
+    // Kubernetes runs init containers to completion before the containers: migrate.sh there is
+    // the migration too.
+    failing("init-migrates-without-lock-timeout", initWithoutEnv, "Job").finds(
+      /migration container init sets no lock_timeout .* in prod/,
+    ),
+    failing("cronjob-init-migrates-without-lock-timeout", initWithoutEnv, "CronJob").finds(
+      /migration container init sets no lock_timeout .* in prod/,
+    ),
+    failing(
+      "init-migrates-lock-timeout-long",
+      (s) => (s.initContainers[0].env = [{ name: "LOCK_TIMEOUT", value: "5min" }]),
+      "Job",
+    ).finds(/migration container init sets a lock_timeout longer than one minute in prod/, "5min"),
+    failing(
+      "init-migrates-by-args",
+      both(
+        (s) => (s.initContainers[0].command = ["sh"]),
+        (s) => (s.initContainers[0].args = ["/migrations/migrate.sh"]),
+        initWithoutEnv,
+      ),
+      "Job",
+    ).finds(/migration container init sets no lock_timeout .* in prod/),
   ],
   allowed: [
     {
@@ -93,11 +118,11 @@ describePodPolicy({
       case: { id: "lock-timeout-wins", kind: "Job", change: pgOptions("-c lock_timeout=0") },
     },
     {
-      title: "an init container without LOCK_TIMEOUT",
+      title: "an init container that does not run migrate.sh, without LOCK_TIMEOUT",
       case: {
-        id: "init-without-lock-timeout",
+        id: "init-waits-for-database",
         kind: "CronJob",
-        change: (s) => (s.initContainers[0].env = []),
+        change: both(initWaits, initWithoutEnv),
       },
     },
     {
@@ -109,15 +134,36 @@ describePodPolicy({
       case: {
         id: "other-component",
         kind: "Job",
-        change: (s, t) => {
-          t.metadata.labels[COMPONENT_LABEL] = "report";
-          withoutLockTimeout(s);
-        },
+        change: both(label(COMPONENT_LABEL, "report"), withoutLockTimeout),
       },
     },
+    {
+      title: "a Job of another component whose init container runs migrate.sh",
+      case: {
+        id: "other-component-init",
+        kind: "Job",
+        change: both(label(COMPONENT_LABEL, "report"), initWithoutEnv),
+      },
+    },
+    // The program's migration is a Job that completes before the rollout, never a workload's
+    // init container (which every replica would run again at each start).
     ...ALL_KINDS.filter((k) => k !== "Job" && k !== "CronJob").map((kind) => ({
-      title: `a ${kind} labelled migration: the rule reads Jobs and CronJobs only`,
-      case: { id: `not-a-job-${kind.toLowerCase()}`, kind, change: withoutLockTimeout },
+      title: `a ${kind} labelled migration, its containers and init container without LOCK_TIMEOUT: the rule reads Jobs and CronJobs only`,
+      case: {
+        id: `not-a-job-${kind.toLowerCase()}`,
+        kind,
+        change: both(withoutLockTimeout, initWithoutEnv),
+      },
     })),
+  ],
+  waits: [
+    {
+      title: "an init container's command unknown, without LOCK_TIMEOUT (it may run migrate.sh)",
+      case: {
+        id: "init-command-unknown",
+        kind: "Job",
+        change: both((s) => (s.initContainers[0].command = UNKNOWN_STRING), initWithoutEnv),
+      },
+    },
   ],
 });
