@@ -15,17 +15,16 @@ import * as path from "node:path";
 import { ROOT } from "../tools/evaluate";
 import { type AnalyzeSample, benchAnalyzeStack } from "./analyze";
 import { unpackBaseline } from "./baseline";
+import { npmScriptCommand } from "../tools/build/npmScript";
 
 function timeVerify(root: string): Promise<{ ms: number; code: number | null }> {
-  const tsNode = path.join(ROOT, "node_modules", "ts-node", "dist", "bin.js");
+  const [exe, ...args] = npmScriptCommand(root, "verify");
   const t = process.hrtime.bigint();
   return new Promise((resolve) => {
-    // `npm run verify`'s command, without npm's own start.
-    const child = spawn(
-      process.execPath,
-      [tsNode, "--transpile-only", "tools/verify.ts", "--json"],
-      { cwd: root, stdio: ["ignore", "ignore", "ignore"] },
-    );
+    const child = spawn(exe, [...args, "--json"], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "ignore"],
+    });
     child.on("close", (code) => resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, code }));
   });
 }

@@ -120,6 +120,13 @@ export function runAsProcess(
     if (opts.exitWhenDone) process.exit(code);
     process.exitCode = code;
   };
+  // A reader that stops early (`| head`) closes the pipe: stop quietly, as Unix tools do, not with
+  // a stack trace. What was not written is not delivered, so an unfinished command's exit is
+  // EXIT.internal, never a verdict.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : EXIT.internal);
+  });
   main(process.argv.slice(2)).then(done, (err: unknown) => {
     for (const line of crashLines(err)) process.stderr.write(`${line}\n`);
     done(EXIT.internal);

@@ -18,6 +18,7 @@
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
+const { enableCodeCache } = require("./build/cache.cjs");
 
 const [builtArg, engineAddress, program, ...rest] = process.argv.slice(2);
 const built = builtArg?.startsWith("--built=") ? builtArg.slice("--built=".length) : undefined;
@@ -34,6 +35,9 @@ if (
   process.stderr.write(`packHost: ${built} is not a built pack (tools/build/pack.ts makes one)\n`);
   process.exit(2);
 }
+
+// V8's code cache (tools/build/cache.cjs): the SDK and @pulumi/policy load in half the time.
+enableCodeCache();
 
 const sdk = path.dirname(
   require.resolve("@pulumi/pulumi/package.json", { paths: [process.cwd()] }),

@@ -32,6 +32,7 @@ import {
 } from "./verify/report";
 import { projectTags, ROOT } from "./verify/project";
 import { renderText } from "./verify/text";
+import { EngineServer } from "./analyzer";
 import {
   configProblems,
   type Passphrase,
@@ -179,57 +180,70 @@ export async function verify(args: Args): Promise<VerifyReport> {
   if (problems.length > 0) throw new StackFileError([...new Set(problems)]);
   const tags = projectTags();
 
-  // The pack takes a second or more to start: start it first, once, and evaluate meanwhile. It
-  // starts without its type check, which npm test and the engine do (tools/packHost.cjs). One
-  // process serves every stack: before each, ConfigureStack and Configure (with the stack's
+  // The pack takes most of a second to start: start it first, once, and evaluate meanwhile. It
+  // runs prebuilt, without its type check, which npm test and the engine do (tools/packHost.cjs).
+  // One process serves every stack: before each, ConfigureStack and Configure (with the stack's
   // baselines and its parity exceptions) set what the engine would give a pack run for it.
-  progress("starting the policy pack (policies/), without its type check (npm test does it)");
+  progress(
+    "starting the policy pack (policies/), prebuilt, without its type check (npm test does it)",
+  );
+  // Its engine server is bound first: the pack is spawned before the program's modules load, not
+  // when the event loop, busy loading them, comes back to the bind.
+  const engine = new EngineServer();
+  await engine.start();
   const packPromise = startPack(
     { stack: "", plainConfig: {}, secretKeys: [], tags },
     {},
-    { typeCheck: false },
+    { typeCheck: false, engine },
   );
-  packPromise.catch(() => undefined);
+  // Its failure is awaited below (or reported by the first analysis); not an unhandled one.
+  packPromise.then(
+    (p) => progress(`policy pack ready (pid ${p.pid})`),
+    () => undefined,
+  );
 
   const runs: StackRun[] = [];
+  const reports: StackReport[] = [];
   try {
     const { runStack } = await import("./verify/stacks");
+    // A stack is analyzed as soon as it and the one below are evaluated, while the next is being
+    // evaluated: the pack's work (scrypt fingerprints of the plain text, on its thread pool)
+    // overlaps the SDK's in-process engine here. The pack serves one stack at a time, in order.
+    let analyzed: Promise<void> = Promise.resolve();
     for (const [i, stack] of evaluate.entries()) {
       progress(`evaluating ${stack} (Pulumi.${stack}.yaml) under the SDK's in-process engine`);
       const run = await runStack(stack, { secrets: (secrets[i] as StackSecrets).values });
       run.secrets = secrets[i] as StackSecrets;
       runs.push(run);
-    }
-    const pack = await packPromise;
-    progress(`policy pack ready (pid ${pack.pid})`);
-    const reports: StackReport[] = [];
-    for (const [i, run] of runs.entries()) {
+      const below = i > 0 ? (runs[i - 1] as StackRun) : undefined;
       const report: StackReport = {
         stack: run.stack,
         resources: run.view.analyzeStack.length,
-        ...(i > 0
-          ? {
-              comparedWith: {
-                environment: (runs[i - 1] as StackRun).stack,
-                baseline: (runs[i - 1] as StackRun).baselineSource,
-              },
-            }
+        ...(below
+          ? { comparedWith: { environment: below.stack, baseline: below.baselineSource } }
           : {}),
         secrets: run.secrets.statuses,
         violations: [],
       };
       reports.push(report);
       if (!args.stacks.includes(run.stack)) continue;
-      const below = i > 0 ? (runs[i - 1] as StackRun).baseline : undefined;
       const older = runs
         .slice(0, Math.max(0, i - 1))
         .map((r) => r.baseline)
         .reverse();
-      await pack.configureStack(stackContext(run));
-      await pack.configure(packConfig(below, older, exceptionsOf(run)));
-      progress(`analyzing ${run.stack}: ${run.view.analyze.length} registrations, then the stack`);
-      report.violations = violationsOf(run.stack, await analyzeRun(pack, run));
+      analyzed = analyzed.then(async () => {
+        const pack = await packPromise;
+        await pack.configureStack(stackContext(run));
+        await pack.configure(packConfig(below?.baseline, older, exceptionsOf(run)));
+        progress(
+          `analyzing ${run.stack}: ${run.view.analyze.length} registrations, then the stack`,
+        );
+        report.violations = violationsOf(run.stack, await analyzeRun(pack, run));
+      });
+      // Awaited below; until then its failure must not count as unhandled.
+      analyzed.catch(() => undefined);
     }
+    await analyzed;
     const checked: Record<string, boolean> = {};
     runs.forEach((run, i) => {
       const standIn = (r: StackRun | undefined) =>
@@ -261,6 +275,7 @@ export async function verify(args: Args): Promise<VerifyReport> {
     );
   } finally {
     await packPromise.then((p) => p.close()).catch(() => undefined);
+    await engine.close();
   }
 }
 

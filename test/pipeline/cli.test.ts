@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -27,6 +27,7 @@ import { policyPackConfig } from "../../model/baseline";
 import { evaluateStack } from "../../tools/evaluate";
 
 import { REPO_ROOT as REPO } from "../../model/paths";
+import { npmScriptCommand } from "../../tools/build/npmScript";
 
 describe("promote command line", () => {
   it("defaults to the whole chain, deploying, asking for prod", () => {
@@ -88,7 +89,8 @@ describe("every command's convention (as processes)", function () {
   this.timeout(120_000);
   const node24 = path.join(REPO, "node_modules", ".bin", "node");
   const commands: Record<string, string[]> = {
-    verify: [process.execPath, "-r", "ts-node/register/transpile-only", "tools/verify.ts"],
+    // As `npm run verify` runs it (tools/build/register.cjs), read from package.json.
+    verify: npmScriptCommand(REPO, "verify"),
     smoke: [node24, "smoke/bin.mjs"],
     promote: [process.execPath, "-r", "ts-node/register/transpile-only", "tools/promote.ts"],
     local: [process.execPath, "-r", "ts-node/register/transpile-only", "tools/local.ts"],
@@ -159,6 +161,27 @@ describe("every command's convention (as processes)", function () {
     );
     assert.equal(verifyStyle.status, EXIT.internal, verifyStyle.stderr);
     assert.equal(verifyStyle.stderr, "verify failed: boom\n");
+  });
+
+  it(`a reader that closes the pipe early stops the command quietly: no stack trace, exit ${EXIT.internal}`, async () => {
+    // The output is written after the reader has gone (`| head` that already exited), and main
+    // then returns ok: what was not delivered is no verdict.
+    const child = spawn(
+      process.execPath,
+      [
+        "-r",
+        "ts-node/register/transpile-only",
+        "-e",
+        `require("./model/cli").runAsProcess("demo", async () => { await new Promise((r) => setTimeout(r, 500)); process.stdout.write("x".repeat(1 << 17)); await new Promise((r) => setTimeout(r, 200)); return 0; })`,
+      ],
+      { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+    const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(stderr, "", "no stack trace, no message");
+    assert.equal(status, EXIT.internal);
   });
 
   it(`smoke: a failed check exits ${EXIT.failed}`, () => {

@@ -18,15 +18,11 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REPO_ROOT as ROOT } from "../../model/paths";
+import { cacheDir } from "./cache.cjs";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-
-/**
- * Where builds are kept: node_modules/.cache (ignored by git with node_modules/, and removed with
- * it), inside the repository so that a built file's `require("@pulumi/policy")` walks up to the
- * repository's node_modules as the source's does.
- */
-export const PACK_CACHE = path.join(ROOT, "node_modules", ".cache", "env-progression", "pack");
+/** Where pack builds are kept (tools/build/cache.cjs). */
+export const PACK_CACHE = cacheDir("pack");
 
 /** The source folders of the repository's pack: policies/ and the model/ it reads. */
 export const REPO_PACK_SOURCES = ["policies", "model"].map((d) => path.join(ROOT, d));

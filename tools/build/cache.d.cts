@@ -1,0 +1,2 @@
+export declare function cacheDir(what: "pack" | "ts" | "v8"): string;
+export declare function enableCodeCache(): void;
