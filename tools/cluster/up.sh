@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts the local control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and
 # kwok (standing in for kubelets), from the binaries npm run engine:build made, on loopback.
+# This file is the order and the flags; how each step is done is in the files it sources beside it:
+# pki.sh (certificates, kubeconfig), supervise.sh (starting a component, waiting until it is
+# healthy, a failed or interrupted start) and objects.sh (the Node, IngressClass and volumes).
 set -euo pipefail
 
 usage() {
@@ -41,6 +44,12 @@ help_only cluster:up "$@"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools/cluster/lib.sh
 . "$here/lib.sh"
+# shellcheck source=tools/cluster/pki.sh
+. "$here/pki.sh"
+# shellcheck source=tools/cluster/supervise.sh
+. "$here/supervise.sh"
+# shellcheck source=tools/cluster/objects.sh
+. "$here/objects.sh"
 
 for tool in openssl curl jq node setsid flock; do
   command -v "$tool" >/dev/null || {
@@ -136,35 +145,9 @@ SCHEDULER_PORT=$SCHEDULER_PORT
 KWOK_PORT=$KWOK_PORT
 EOF
 
-# --- certificates -------------------------------------------------------------------------------
+# --- certificates and kubeconfig (pki.sh) ---------------------------------------------------------
 t0=$EPOCHREALTIME
-ossl() { openssl "$@" 2>>"$CLUSTER_DIR/logs/openssl.log" >/dev/null; }
-{
-  ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-    -subj "/CN=env-progression-local-ca" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    -keyout "$pki/ca.key" -out "$pki/ca.crt"
-  # sign NAME SUBJECT EXTENSIONS: a leaf certificate for NAME, signed by the CA.
-  sign() {
-    ossl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "$2" \
-      -keyout "$pki/$1.key" -out "$pki/$1.csr"
-    ossl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-      -days 3650 -out "$pki/$1.crt" -extfile <(printf '%s\n' "$3")
-    rm -f "$pki/$1.csr"
-  }
-  # 10.96.0.1 is the kubernetes Service's address in the service range below.
-  sign apiserver "/CN=kube-apiserver" "basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature
-extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-  # system:masters is bound to cluster-admin: the one client every component and test uses.
-  sign admin "/O=system:masters/CN=env-progression-admin" "basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature
-extendedKeyUsage=clientAuth"
-  # The key pair that signs and verifies service-account tokens.
-  ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key"
-  ossl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
-} || {
+cluster_make_pki || {
   echo "cluster:up: openssl failed to make the certificates in $pki; its output:" >&2
   tail -n 20 "$CLUSTER_DIR/logs/openssl.log" >&2
   exit 4
@@ -172,29 +155,8 @@ extendedKeyUsage=clientAuth"
 chmod 600 "$pki"/*.key
 printf '  %-24s made in %ss\n' certificates "$(elapsed_since "$t0")"
 
-b64() { base64 -w0 <"$1"; }
 kubeconfig="$CLUSTER_DIR/kubeconfig"
-cat >"$kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: $CLUSTER_CONTEXT
-  cluster:
-    server: https://127.0.0.1:$APISERVER_PORT
-    certificate-authority-data: $(b64 "$pki/ca.crt")
-users:
-- name: $CLUSTER_CONTEXT
-  user:
-    client-certificate-data: $(b64 "$pki/admin.crt")
-    client-key-data: $(b64 "$pki/admin.key")
-contexts:
-- name: $CLUSTER_CONTEXT
-  context:
-    cluster: $CLUSTER_CONTEXT
-    user: $CLUSTER_CONTEXT
-current-context: $CLUSTER_CONTEXT
-EOF
-chmod 600 "$kubeconfig"
+cluster_write_kubeconfig
 
 # --- kwok's Stages: its own node and pod lifecycles, then this project's (stages.yaml) -----------
 stage_files=(
@@ -212,108 +174,9 @@ for f in "${stage_files[@]}"; do
   printf '\n---\n'
 done >"$CLUSTER_DIR/kwok.yaml"
 
-# --- starting and waiting -------------------------------------------------------------------------
-STARTED=()
-
-# Interrupted half-way (Ctrl-C): leave no half-started cluster running.
-interrupted() {
-  trap - INT TERM
-  echo "cluster:up: interrupted; stopping what was started" >&2
-  [ "${#STARTED[@]}" -eq 0 ] || cluster_stop_all >&2 || true
-  exit 130
-}
+# --- starting and waiting (supervise.sh) ----------------------------------------------------------
+# Interrupted from here on (Ctrl-C): leave no half-started cluster running.
 trap interrupted INT TERM
-
-# Stops what this run started, prints the end of the failing component's log, exits 4.
-fail() { # component message
-  local log
-  log="$(cluster_log_file "$1")"
-  echo "cluster:up: $1 failed to start: $2" >&2
-  if [ -s "$log" ]; then
-    echo "--- last lines of $log:" >&2
-    tail -n 25 "$log" >&2
-    echo "---" >&2
-  fi
-  if [ "${#STARTED[@]}" -gt 0 ]; then
-    echo "cluster:up: stopping what was started; the logs stay in $CLUSTER_DIR/logs until the next up" >&2
-    cluster_stop_all >&2 || true
-  fi
-  exit 4
-}
-
-# Polls CHECK until it succeeds, the component's process dies, or TIMEOUT seconds pass.
-exec_pending() { # component: its pid is alive and has not exec'd the component's binary yet
-  local pid
-  pid="$(cat "$(cluster_pid_file "$1")" 2>/dev/null)" || return 1
-  [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" || return 1
-  case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in
-    */bash | */setsid) return 0 ;;
-    *) return 1 ;;
-  esac
-}
-
-wait_ready() { # component timeout check...
-  local c="$1" timeout="$2" t_start=$EPOCHREALTIME pid
-  shift 2
-  while :; do
-    # Between the fork and the exec, the pid is still the shell's (or setsid's): under load that
-    # window is long enough to be seen, and it is not an exit. Only a pid that is gone, or that
-    # runs something else than this shell, setsid or the component, has exited.
-    if [ "$c" != - ] && ! pid="$(cluster_live_pid "$c")" && ! exec_pending "$c"; then
-      fail "$c" "the process exited"
-    fi
-    "$@" >/dev/null 2>&1 && return 0
-    if awk -v a="$t_start" -v b="$EPOCHREALTIME" -v t="$timeout" 'BEGIN { exit !(b - a > t) }'; then
-      return 1
-    fi
-    sleep 0.2
-  done
-}
-
-start() { # component timeout check -- args...
-  local c="$1" timeout="$2" check="$3" t0=$EPOCHREALTIME
-  shift 4
-  # setsid: its own session, so that the shell's exit or a Ctrl-C in it does not reach it; no
-  # terminal, stdin from /dev/null, the lock descriptor closed.
-  setsid "$bin/$c" "$@" >"$(cluster_log_file "$c")" 2>&1 </dev/null 9<&- &
-  echo "$!" >"$(cluster_pid_file "$c")"
-  # Not this shell's job any more: no "Killed" notice from bash if it dies while we wait.
-  disown "$!"
-  STARTED+=("$c")
-  wait_ready "$c" "$timeout" "$check" ||
-    fail "$c" "not healthy after ${timeout}s (check: $check)"
-  printf '  %-24s started in %ss (127.0.0.1:%s)\n' "$c" "$(elapsed_since "$t0")" "$(port_of "$c")"
-}
-
-port_of() {
-  case "$1" in
-    etcd) echo "$ETCD_PORT" ;; kube-apiserver) echo "$APISERVER_PORT" ;;
-    kube-controller-manager) echo "$KCM_PORT" ;; kube-scheduler) echo "$SCHEDULER_PORT" ;;
-    kwok) echo "$KWOK_PORT" ;;
-  esac
-}
-
-etcd_healthy() { curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
-apiserver_ready() { [ "$(cluster_api /readyz)" = ok ]; }
-# The controllers serve their own TLS with a self-signed certificate: -k is for that alone.
-secure_healthz() { [ "$(curl -sk --max-time 2 "https://127.0.0.1:$1/healthz")" = ok ]; }
-kcm_healthy() { secure_healthz "$KCM_PORT"; }
-scheduler_healthy() { secure_healthz "$SCHEDULER_PORT"; }
-kwok_healthy() { [ "$(curl -s --max-time 2 "http://127.0.0.1:$KWOK_PORT/healthz")" = ok ]; }
-
-# POSTs a YAML manifest; fails naming the object and the API server's answer unless created.
-api_create() { # what path (manifest on stdin)
-  local out code
-  out="$(mktemp)"
-  code="$(cluster_api -o "$out" -w '%{http_code}' -X POST -H 'Content-Type: application/yaml' \
-    --data-binary @- "$2")" || code=000
-  if [ "$code" != 201 ]; then
-    echo "cluster:up: creating $1 failed (HTTP $code): $(jq -r '.message? // .' <"$out" 2>/dev/null || cat "$out")" >&2
-    rm -f "$out"
-    return 1
-  fi
-  rm -f "$out"
-}
 
 SERVICE_RANGE=10.96.0.0/16
 NODE_NAME=kwok-node-0
@@ -368,23 +231,8 @@ start kube-controller-manager 60 kcm_healthy -- \
 start kube-scheduler 60 scheduler_healthy -- \
   "${common_client[@]}" --secure-port "$SCHEDULER_PORT"
 
-# The one Node kwok plays. kwok manages only Nodes carrying this annotation, so that it can never
-# take over a real node should the kubeconfig point elsewhere.
-t0=$EPOCHREALTIME
-api_create "Node $NODE_NAME" /api/v1/nodes <<EOF || fail kube-apiserver "the Node for kwok to manage could not be created"
-apiVersion: v1
-kind: Node
-metadata:
-  name: $NODE_NAME
-  annotations:
-    kwok.x-k8s.io/node: fake
-    node.alpha.kubernetes.io/ttl: "0"
-  labels:
-    kubernetes.io/arch: amd64
-    kubernetes.io/hostname: $NODE_NAME
-    kubernetes.io/os: linux
-    type: kwok
-EOF
+# The one Node kwok plays (objects.sh), before kwok starts.
+cluster_create_node
 
 # The node's liveness is its Lease, as a kubelet's is: kwok renews it, and its heartbeat Stage
 # refreshes the conditions only now and then. Without a Lease, kube-controller-manager's node
@@ -399,63 +247,17 @@ start kwok 60 kwok_healthy -- \
   --node-ip 127.0.0.1 \
   --cidr 10.244.0.0/16
 
-node_ready() {
-  cluster_api "/api/v1/nodes/$NODE_NAME" |
-    jq -e '.status.conditions[]? | select(.type == "Ready") | .status == "True"' | grep -q true
-}
 t0=$EPOCHREALTIME
 wait_ready kwok 60 node_ready || fail kwok "Node $NODE_NAME did not become Ready within 60s"
 printf '  %-24s Ready in %ss\n' "node $NODE_NAME" "$(elapsed_since "$t0")"
 
-default_sa() { cluster_api -f /api/v1/namespaces/default/serviceaccounts/default; }
 t0=$EPOCHREALTIME
 wait_ready kube-controller-manager 60 default_sa ||
   fail kube-controller-manager "namespace default got no ServiceAccount default within 60s"
 printf '  %-24s created in %ss\n' "serviceaccount default" "$(elapsed_since "$t0")"
 
-# --- what the stacks expect of a cluster -------------------------------------------------------
-t0=$EPOCHREALTIME
-# The class the stacks' Ingresses name; stages.yaml fills their status as ingress-nginx would.
-api_create "IngressClass nginx" /apis/networking.k8s.io/v1/ingressclasses <<EOF || fail kube-apiserver "IngressClass nginx could not be created"
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata:
-  name: nginx
-spec:
-  controller: k8s.io/ingress-nginx
-EOF
-
-# Volumes for the databases' claims, which name no StorageClass (and there is no default one, so
-# they stay class-less and bind to class-less volumes). Three per size the stacks ask for (dev
-# 1Gi, staging 5Gi, prod 50Gi), so a test's claim and a stack's can be bound at once. Retain, and
-# recycled by stages.yaml once released. hostPath: nothing ever mounts them, since no kubelet runs.
-pv_count=0
-for size in 1Gi 5Gi 50Gi; do
-  for n in 1 2 3; do
-    name="local-$(echo "$size" | tr '[:upper:]' '[:lower:]')-$n"
-    mkdir -p "$CLUSTER_DIR/volumes/$name"
-    api_create "PersistentVolume $name" /api/v1/persistentvolumes <<EOF || fail kube-apiserver "PersistentVolume $name could not be created"
-apiVersion: v1
-kind: PersistentVolume
-metadata:
-  name: $name
-  labels:
-    env-progression.local/reusable: "true"
-spec:
-  capacity:
-    storage: $size
-  accessModes: [ReadWriteOnce]
-  persistentVolumeReclaimPolicy: Retain
-  storageClassName: ""
-  volumeMode: Filesystem
-  hostPath:
-    path: $CLUSTER_DIR/volumes/$name
-    type: DirectoryOrCreate
-EOF
-    pv_count=$((pv_count + 1))
-  done
-done
-printf '  %-24s created in %ss (ingressclass nginx, %s persistentvolumes)\n' "cluster objects" "$(elapsed_since "$t0")" "$pv_count"
+# --- what the stacks expect of a cluster (objects.sh) ---------------------------------------------
+cluster_create_stack_objects
 
 : >"$CLUSTER_READY_MARK"
 echo "cluster:up: running in $(elapsed_since "$t_total")s; API server https://127.0.0.1:$APISERVER_PORT, state $CLUSTER_DIR"
