@@ -278,52 +278,46 @@ describe("policy pack over gRPC, as the engine runs it", function () {
   });
 
   describe("secret scoping", () => {
-    it(`refuses a dev secret value set in prod (${POLICY.disallowLowerEnvironmentSecrets})`, async () => {
-      const dev = canarySecrets("dev");
+    /**
+     * Prod with dev's value of `key` in place of its own: only the lower-secret policy fails, and
+     * its fix names the key the baseline names, not a placeholder.
+     */
+    async function prodWithDevSecret(key: "dbPassword" | "smokeToken") {
+      const configKey = `env-progression:${key}`;
       const r = await analyzeCase({
         stack: "prod",
         secrets: {
           ...canarySecrets("prod"),
-          "env-progression:dbPassword": dev["env-progression:dbPassword"] as string,
+          [configKey]: canarySecrets("dev")[configKey] as string,
         },
       });
       assert.deepEqual(r.failed, [POLICY.disallowLowerEnvironmentSecrets]);
-      const m = r.mandatory[0]?.message ?? "";
+      const d = r.mandatory[0];
+      const m = d?.message ?? "";
+      assert.match(
+        m,
+        new RegExp(
+          `Fix: generate a new value for prod and set it with pulumi config set --secret ${key} <new value> -s prod; rotate the lower environment's value if it was ever shown\\.$`,
+        ),
+      );
+      return { urn: d?.urn ?? "", m };
+    }
+
+    it(`refuses a dev secret value set in prod (${POLICY.disallowLowerEnvironmentSecrets})`, async () => {
+      const { m } = await prodWithDevSecret("dbPassword");
       assert.match(
         m,
         /Secret app-db-credentials key password holds a value that a lower environment already uses \(dev's config dbPassword\): a secret shared with a lower environment is known to everyone with access there, so prod is only as safe as staging or below/,
-      );
-      // The fix names the key the baseline names, not a placeholder.
-      assert.match(
-        m,
-        /Fix: generate a new value for prod and set it with pulumi config set --secret dbPassword <new value> -s prod; rotate the lower environment's value if it was ever shown\.$/,
       );
       assert.doesNotMatch(m, /<key>/);
     });
 
     it("refuses a dev smoke token reused in prod, where the smoke test's dynamic resource carries it", async () => {
-      const dev = canarySecrets("dev");
-      const r = await analyzeCase({
-        stack: "prod",
-        secrets: {
-          ...canarySecrets("prod"),
-          "env-progression:smokeToken": dev["env-progression:smokeToken"] as string,
-        },
-      });
-      assert.deepEqual(r.failed, [POLICY.disallowLowerEnvironmentSecrets]);
-      const d = r.mandatory[0];
-      assert.match(
-        d?.urn ?? "",
-        /\$pulumi-nodejs:dynamic\/env-progression:SmokeRun::prod-smoke-run$/,
-      );
-      const m = d?.message ?? "";
+      const { urn, m } = await prodWithDevSecret("smokeToken");
+      assert.match(urn, /\$pulumi-nodejs:dynamic\/env-progression:SmokeRun::prod-smoke-run$/);
       assert.match(
         m,
         /prod-smoke-run: input headers\.Authorization holds a value equal to a lower environment's secret \(dev's config smokeToken\): a secret shared with a lower environment is known to everyone with access there, so prod is only as safe as staging or below/,
-      );
-      assert.match(
-        m,
-        /Fix: generate a new value for prod and set it with pulumi config set --secret smokeToken <new value> -s prod; rotate the lower environment's value if it was ever shown\.$/,
       );
       // The dynamic provider keeps header values secret (state holds only an HMAC of them), and a
       // Kubernetes Secret cannot feed its input: neither "plain text" nor "through a Secret" fits.
