@@ -115,6 +115,26 @@ function assertNoCanary(r: Result, canaries: readonly string[]): void {
 }
 
 /** A parity cell of the report. */
+/**
+ * The --json report of a run that decrypted every stack's dbPassword and found one mandatory
+ * violation: prod's secret that a lower environment already uses.
+ */
+function decryptedLowerSecretReport(r: Result): VerifyReport {
+  assert.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as VerifyReport;
+  assert.deepEqual(report.skippedSecretChecks, []);
+  assert.deepEqual(
+    report.stacks.map((s) => s.secrets.find((x) => x.key === "dbPassword")?.state),
+    ["decrypted", "decrypted", "decrypted"],
+    JSON.stringify(report.stacks.map((s) => s.secrets)),
+  );
+  assert.deepEqual(
+    report.violations.filter((x) => x.level === "mandatory").map((x) => [x.stack, x.policy]),
+    [["prod", "disallow-lower-environment-secrets"]],
+  );
+  return report;
+}
+
 function cellOf(report: VerifyReport, id: string, env: string) {
   return report.parity.rows.find((row) => row.id === id)?.cells[env];
 }
@@ -467,7 +487,6 @@ describe("npm run verify (as a process)", function () {
   it("decrypts passphrase secrets, refuses a dev secret in prod, and never prints a secret", async () => {
     const dir = tempRepo();
     const passphrase = "correct horse battery staple";
-    const { encryptionsalt, crypter } = makeEncryptionSalt(passphrase);
     const values = {
       dev: "verify-canary-dev-51c0d3",
       staging: "verify-canary-staging-9e1a77",
@@ -478,33 +497,21 @@ describe("npm run verify (as a process)", function () {
       staging: "verify-token-staging-77a310",
       prod: "verify-token-prod-5e9f02",
     };
-    for (const [stack, value] of Object.entries(values)) {
-      editStack(dir, stack, (d) => {
-        d.encryptionsalt = encryptionsalt;
-        (d.config as Record<string, unknown>)["env-progression:dbPassword"] = {
-          secure: crypter.encrypt(value),
-        };
-        (d.config as Record<string, unknown>)["env-progression:smokeToken"] = {
-          secure: crypter.encrypt(tokens[stack as keyof typeof tokens]),
-        };
-      });
-    }
+    encryptStacks(
+      dir,
+      Object.fromEntries(
+        (["dev", "staging", "prod"] as const).map((stack) => [
+          stack,
+          { passphrase, secrets: { dbPassword: values[stack], smokeToken: tokens[stack] } },
+        ]),
+      ),
+    );
     const r = await runVerify(["--json"], {
       cwd: dir,
       env: { ...NO_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE: passphrase },
     });
-    assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout) as VerifyReport;
-    assert.deepEqual(report.skippedSecretChecks, []);
-    assert.deepEqual(
-      report.stacks.map((s) => s.secrets.find((x) => x.key === "dbPassword")?.state),
-      ["decrypted", "decrypted", "decrypted"],
-    );
+    const report = decryptedLowerSecretReport(r);
     const v = report.violations.filter((x) => x.level === "mandatory");
-    assert.deepEqual(
-      v.map((x) => [x.stack, x.policy]),
-      [["prod", "disallow-lower-environment-secrets"]],
-    );
     assert.match(v[0]?.message ?? "", /\(dev's config dbPassword\)/);
     assert.equal(
       report.parity.rows.find((row) => row.id === "secretValues")?.cells.staging?.status,
@@ -561,18 +568,7 @@ describe("npm run verify (as a process)", function () {
         PULUMI_CONFIG_PASSPHRASE: pass.staging,
       },
     });
-    assert.equal(r.code, 1, r.stderr);
-    const report = JSON.parse(r.stdout) as VerifyReport;
-    assert.deepEqual(
-      report.stacks.map((s) => s.secrets.find((x) => x.key === "dbPassword")?.state),
-      ["decrypted", "decrypted", "decrypted"],
-      JSON.stringify(report.stacks.map((s) => s.secrets)),
-    );
-    assert.deepEqual(report.skippedSecretChecks, []);
-    assert.deepEqual(
-      report.violations.filter((x) => x.level === "mandatory").map((x) => [x.stack, x.policy]),
-      [["prod", "disallow-lower-environment-secrets"]],
-    );
+    const report = decryptedLowerSecretReport(r);
     assert.equal(cellOf(report, "secretValues", "prod")?.status, "forbidden");
     assertNoCanary(r, [...Object.values(values), ...Object.values(pass)]);
   });
