@@ -149,6 +149,14 @@ const STACK_URN = "urn:pulumi:prod::env-progression::pulumi:pulumi:Stack::env-pr
 function urn(env: EnvName, typeChain: string, name: string): string {
   return `urn:pulumi:${env}::env-progression::${typeChain}::${name}`;
 }
+/** The smoke test's dynamic resource, the one whose failure fails an up. */
+function smokeRunUrn(env: EnvName): string {
+  return urn(
+    env,
+    "env-progression:smoke:SmokeTest$pulumi-nodejs:dynamic:Resource",
+    `${env}-smoke-run`,
+  );
+}
 function step(
   op: "create" | "update" | "same" | "replace" | "delete",
   urnText: string,
@@ -312,6 +320,21 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
     assert.equal(existsSync(path.dirname(file)), false, `${path.dirname(file)} is left behind`);
   }
 
+  /**
+   * An up of `env` whose engine sends `events`, then fails it ("update failed", exit 255): its
+   * failure, once it is checked that the up ran with `config` in a file removed afterwards.
+   */
+  async function failedUp(
+    env: EnvName,
+    config: ReturnType<typeof policyPackConfig>,
+    events: Event[],
+  ): Promise<ReturnType<typeof failureOf>> {
+    answer({ when: ["up"], stack: env, events, code: 255, stderr: "error: update failed\n" });
+    const failure = failureOf(await runner.up(env, { policyConfig: config }));
+    assertPolicyConfigFile(only(callsOf("up"), "up"), config);
+    return failure;
+  }
+
   it("runs preview and up on the stack's own name, with the absolute policies/ and the config it was given, in a file removed afterwards", async () => {
     const config = policyPackConfig({ from: "dev", image: "ghcr.io/acme/app:1.3.0" });
     answer(
@@ -424,37 +447,29 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
     );
     const configMap = urn("prod", "kubernetes:core/v1:ConfigMap", "prod-flags");
     const namespace = urn("prod", "kubernetes:core/v1:Namespace", "prod-namespace");
-    answer({
-      when: ["up"],
-      stack: "prod",
-      events: [
-        { preludeEvent: { config: {} } },
-        { resourcePreEvent: step("create", deployment) },
-        { resOutputsEvent: step("same", namespace) },
-        { resOutputsEvent: step("update", configMap) },
-        { resOutputsEvent: step("create", deployment) },
-        policy(
-          "warning",
-          "resource-limits",
-          "<{%fg 3%}>no memory limit\n  on init container",
-          deployment,
-        ),
-        policy(
-          "mandatory",
-          "feature-flag-parity",
-          "flag newCheckout differs from staging",
-          configMap,
-        ),
-        policy("mandatory", "disallow-lower-environment-secrets", "dbPassword is staging's"),
-        diagnostic("update failed"),
-        { resOutputsEvent: step("update", STACK_URN) },
-        summary({ create: 1, update: 1, same: 10 }),
-      ],
-      code: 255,
-      stderr: "error: update failed\n",
-    });
-
-    const failure = failureOf(await runner.up("prod", { policyConfig: config }));
+    const failure = await failedUp("prod", config, [
+      { preludeEvent: { config: {} } },
+      { resourcePreEvent: step("create", deployment) },
+      { resOutputsEvent: step("same", namespace) },
+      { resOutputsEvent: step("update", configMap) },
+      { resOutputsEvent: step("create", deployment) },
+      policy(
+        "warning",
+        "resource-limits",
+        "<{%fg 3%}>no memory limit\n  on init container",
+        deployment,
+      ),
+      policy(
+        "mandatory",
+        "feature-flag-parity",
+        "flag newCheckout differs from staging",
+        configMap,
+      ),
+      policy("mandatory", "disallow-lower-environment-secrets", "dbPassword is staging's"),
+      diagnostic("update failed"),
+      { resOutputsEvent: step("update", STACK_URN) },
+      summary({ create: 1, update: 1, same: 10 }),
+    ]);
     assert.deepEqual(failure, {
       step: "policy",
       reason:
@@ -468,36 +483,24 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
         message: "policy warning resource-limits (prod-app): no memory limit | on init container",
       },
     ]);
-    // A failed up reads no outputs or history, and still removes its config file.
+    // A failed up reads no outputs or history, and still removes its config file (failedUp).
     assert.deepEqual(calls().map(commandOf), ["version", "stack select", "up"]);
-    assertPolicyConfigFile(only(callsOf("up"), "up"), config);
   });
 
   it("a smoke test's error in an up is a smoke failure with the smoke line, not the engine's 'update failed'", async () => {
     const config = policyPackConfig({ from: "dev", image: "ghcr.io/acme/app:1.3.0" });
-    const smoke = urn(
-      "staging",
-      "env-progression:smoke:SmokeTest$pulumi-nodejs:dynamic:Resource",
-      "staging-smoke-run",
-    );
+    const smoke = smokeRunUrn("staging");
     const deployment = urn("staging", "kubernetes:apps/v1:Deployment", "staging-app");
-    answer({
-      when: ["up"],
-      stack: "staging",
-      events: [
-        { resOutputsEvent: step("update", deployment) },
-        { resourcePreEvent: step("create", smoke) },
-        diagnostic(
-          `error: ${smokeFailureLine({ baseUrl: "http://staging.example.com", failed: ["health"], total: 4 }, " in 30.0 s")}\n  ✗ health: GET http://staging.example.com/healthz\n      got:      503\n    at check (smoke/run.ts:40:11)`,
-          smoke,
-        ),
-        { resOpFailedEvent: { ...step("create", smoke), status: 1, steps: 1 } },
-        diagnostic("update failed"),
-      ],
-      code: 255,
-      stderr: "error: update failed\n",
-    });
-    const failure = failureOf(await runner.up("staging", { policyConfig: config }));
+    const failure = await failedUp("staging", config, [
+      { resOutputsEvent: step("update", deployment) },
+      { resourcePreEvent: step("create", smoke) },
+      diagnostic(
+        `error: ${smokeFailureLine({ baseUrl: "http://staging.example.com", failed: ["health"], total: 4 }, " in 30.0 s")}\n  ✗ health: GET http://staging.example.com/healthz\n      got:      503\n    at check (smoke/run.ts:40:11)`,
+        smoke,
+      ),
+      { resOpFailedEvent: { ...step("create", smoke), status: 1, steps: 1 } },
+      diagnostic("update failed"),
+    ]);
     assert.deepEqual(failure, {
       step: "smoke",
       reason: "1 of 4 checks failed (health) against http://staging.example.com",
@@ -506,7 +509,6 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
     assert.deepEqual(progress, [
       { env: "staging", message: "update kubernetes:apps/v1:Deployment staging-app" },
     ]);
-    assertPolicyConfigFile(only(callsOf("up"), "up"), config);
   });
 
   it("a preview that fails before any engine event fails at preview with the CLI's own error line", async () => {
@@ -530,11 +532,7 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
 
   it("with a CLI that writes engine events to an --event-log file (3.205.0 and older): the same progress and failure", async () => {
     const configMap = urn("dev", "kubernetes:core/v1:ConfigMap", "dev-flags");
-    const smoke = urn(
-      "dev",
-      "env-progression:smoke:SmokeTest$pulumi-nodejs:dynamic:Resource",
-      "dev-smoke-run",
-    );
+    const smoke = smokeRunUrn("dev");
     answer(version(FILE_EVENT_LOG_VERSION), {
       when: ["up"],
       stack: "dev",
@@ -633,33 +631,15 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
         ["stack", "select", "--stack", "prod", "--non-interactive"],
         ["stack", "output", "--json", "--stack", "prod", "--non-interactive"],
         ["stack", "output", "--json", "--show-secrets", "--stack", "prod", "--non-interactive"],
-        [
+        ...["image", "version", "replicas"].map((key) => [
           "config",
           "get",
-          "env-progression:image",
+          `env-progression:${key}`,
           "--json",
           "--stack",
           "prod",
           "--non-interactive",
-        ],
-        [
-          "config",
-          "get",
-          "env-progression:version",
-          "--json",
-          "--stack",
-          "prod",
-          "--non-interactive",
-        ],
-        [
-          "config",
-          "get",
-          "env-progression:replicas",
-          "--json",
-          "--stack",
-          "prod",
-          "--non-interactive",
-        ],
+        ]),
         // `--` before the value: a value starting with "-" is not read as a flag.
         [
           "config",
