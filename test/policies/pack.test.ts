@@ -495,6 +495,13 @@ describe("policy pack over gRPC, as the engine runs it", function () {
     });
 
     it(`refuses a namespace without a default deny, or with one for ingress only (${POLICY.missingDefaultDenyNetworkPolicy})`, async () => {
+      // Every NetworkPolicy prod's stack creates (model/network.ts), by role.
+      const prodPolicies = [
+        "default-deny",
+        "allow-same-namespace",
+        "allow-dns",
+        "allow-ingress-controller",
+      ];
       // Any policy selecting every pod isolates it, so deleting only default-deny still denies by default.
       const onlyDefaultDeny = await analyzeCase({
         stack: "prod",
@@ -504,13 +511,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       const none = await analyzeCase({
         stack: "prod",
         mutate: (run) => {
-          for (const role of [
-            "default-deny",
-            "allow-same-namespace",
-            "allow-dns",
-            "allow-ingress-controller",
-          ])
-            remove(run, `-network-${role}`);
+          for (const role of prodPolicies) remove(run, `-network-${role}`);
         },
       });
       assert.deepEqual(none.failed, [POLICY.missingDefaultDenyNetworkPolicy]);
@@ -518,12 +519,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
       const somePodsOnly = await analyzeCase({
         stack: "prod",
         mutate: (run) => {
-          for (const role of [
-            "default-deny",
-            "allow-same-namespace",
-            "allow-dns",
-            "allow-ingress-controller",
-          ]) {
+          for (const role of prodPolicies) {
             change(
               run,
               `-network-${role}`,
