@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ESLint } from "eslint";
-import { ROOT } from "../support/program";
+import { REPO_ROOT } from "../../model/paths";
 
 // The layer rules live in eslint.config.mjs; these cases lint a planted file through the real
 // config so that a rule that stops matching (a moved folder, a typo in a regex) fails here and
@@ -8,7 +8,7 @@ import { ROOT } from "../support/program";
 // planted file is not on disk, and the other rules have nothing to say about an import line.
 const RULE = "@typescript-eslint/no-restricted-imports";
 const eslint = new ESLint({
-  cwd: ROOT,
+  cwd: REPO_ROOT,
   ruleFilter: ({ ruleId }) => ruleId === RULE,
   overrideConfig: { languageOptions: { parserOptions: { projectService: false } } },
 });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { readStackConfig, StackFileError } from "../../tools/stackConfig";
-import { ROOT } from "../support/program";
+import { REPO_ROOT } from "../../model/paths";
 
 function project(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackcfg-"));
@@ -66,7 +66,7 @@ describe("tools/stackConfig: the config the CLI would hand the program", () => {
 
   it("reads this repository's three stacks", () => {
     for (const stack of ["dev", "staging", "prod"]) {
-      const cfg = readStackConfig(ROOT, stack);
+      const cfg = readStackConfig(REPO_ROOT, stack);
       assert.ok(cfg.values["env-progression:host"], stack);
       assert.deepEqual(cfg.secure, {}, `${stack} commits no secret`);
     }
