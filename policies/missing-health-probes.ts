@@ -1,7 +1,7 @@
 import type { EnforcementLevel, ResourceValidationPolicy } from "@pulumi/policy";
 import { isUnknown } from "../model/resources";
-import { podPolicy } from "./lib/podPolicy";
-import { LONG_RUNNING_TYPES } from "./lib/types";
+import { type PodAt, podPolicy } from "./lib/podPolicy";
+import { LONG_RUNNING_TYPES, T } from "./lib/types";
 import { POLICY } from "../model/policyNames";
 
 export const NAME = POLICY.missingHealthProbes;
@@ -12,14 +12,13 @@ export function missingHealthProbes(
   return podPolicy({
     name: NAME,
     description:
-      "Every container and sidecar of a long-running workload has a readiness and a liveness probe.",
+      "Every container and sidecar of a long-running workload (a bare Pod too, unless it runs to an end) has a readiness and a liveness probe.",
     enforcementLevel,
-    // Not bare Pods, though Kubernetes does not exempt them: a Pod's restartPolicy defaults to
-    // Always, and the kubelet acts on its liveness probe and a Service on its readiness as for any
-    // pod, so what Kubernetes would go by is restartPolicy, not the kind. Reading Pods whose
-    // restartPolicy is Always changes what the pack reports for a Pod added next to the program
-    // (test/policies/pack.test.ts, "a bare Pod"), so it waits to be made together with that spec.
-    types: LONG_RUNNING_TYPES,
+    // A bare Pod too, unless it runs to an end: Kubernetes goes by restartPolicy, not the kind. A
+    // Pod's restartPolicy defaults to Always, and the kubelet acts on its liveness probe and a
+    // Service on its readiness as for any pod; one with Never or OnFailure runs to completion, as
+    // a Job's pod does, and is not asked.
+    types: [...LONG_RUNNING_TYPES, T.pod],
     why: "without readiness a rollout sends traffic to pods that cannot serve it, and without liveness a wedged process is never restarted",
     fix: "add readinessProbe and livenessProbe (model/workload.ts httpProbes checks /healthz)",
     // A sidecar (an init container with restartPolicy: Always) runs for the pod's life, and its
@@ -28,7 +27,11 @@ export function missingHealthProbes(
     // ("may not be set for init containers without restartPolicy=Always").
     containers: {
       groups: ["containers", "initContainers"],
-      check: (c, _pod, unknown) => {
+      check: (c, pod, unknown) => {
+        if (pod.resource.type === T.pod) {
+          const runs = runsToAnEnd(pod, unknown);
+          if (runs !== false) return undefined;
+        }
         if (c.group === "initContainers") {
           const restartPolicy = c.container.restartPolicy;
           if (isUnknown(restartPolicy)) {
@@ -50,4 +53,18 @@ export function missingHealthProbes(
       },
     },
   });
+}
+
+/**
+ * Whether a bare Pod runs to an end (restartPolicy Never or OnFailure): true, false, or
+ * undefined when its restartPolicy is unknown during preview (recorded once in `unknown`).
+ */
+function runsToAnEnd(pod: PodAt, unknown: string[][]): boolean | undefined {
+  const restartPolicy = pod.spec.restartPolicy;
+  if (isUnknown(restartPolicy)) {
+    const at = [...pod.path, "restartPolicy"];
+    if (!unknown.some((u) => u.join("\0") === at.join("\0"))) unknown.push(at);
+    return undefined;
+  }
+  return restartPolicy === "Never" || restartPolicy === "OnFailure";
 }

@@ -629,6 +629,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
         POLICY.enforceImageDigestPin,
         POLICY.enforceRestrictedPodSecurity,
         POLICY.missingContainerResources,
+        POLICY.missingHealthProbes,
       ]);
     });
   });

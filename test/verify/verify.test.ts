@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { EXIT, EXIT_CODES_HELP } from "../../model/cli";
 import { REPO_ROOT } from "../../model/paths";
+import { npmScriptCommand } from "../../tools/build/npmScript";
 import { makeEncryptionSalt } from "../../tools/verify/passphrase";
 import { md, renderFailureMarkdown, renderMarkdown } from "../../tools/verify/markdown";
 import { failureLines, skippedSecretChecks, type VerifyReport } from "../../tools/verify/report";
@@ -34,13 +35,10 @@ function runVerify(
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...opts.env }))
     if (v !== undefined) env[k] = v;
-  const tsNode = path.join(cwd, "node_modules", "ts-node", "dist", "bin.js");
+  // As `npm run verify` runs it: the checkout's own package.json script (tools/build/register.cjs).
+  const [exe, ...pre] = npmScriptCommand(cwd, "verify");
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [tsNode, "--transpile-only", "tools/verify.ts", ...args],
-      { cwd, env },
-    );
+    const child = spawn(exe, [...pre, ...args], { cwd, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -3,7 +3,7 @@
  * Always) of a long-running workload has a readiness and a liveness probe. A plain init container
  * runs to completion and the API server refuses probes on it (the baseline's init container has
  * none, so every long-running baseline would fail if it were read); Jobs and CronJobs run to an
- * end; bare Pods are not read (policies/missing-health-probes.ts says why).
+ * end; a bare Pod is read unless its restartPolicy is Never or OnFailure (it runs to an end too).
  */
 import { NAME } from "../../../policies/missing-health-probes";
 import { UNKNOWN_STRING } from "../support";
@@ -19,6 +19,7 @@ const init = (s: any) => s.initContainers[0];
 const sidecar = (s: any) => (init(s).restartPolicy = "Always");
 const probe = { exec: { command: ["true"] } };
 const LONG_RUNNING: Kind[] = [
+  "Pod",
   "Deployment",
   "StatefulSet",
   "DaemonSet",
@@ -57,6 +58,11 @@ describePodPolicy({
       },
       expect: [/container sidecar has no readinessProbe and no livenessProbe:/],
     },
+    failing(
+      "pod-always-no-readiness",
+      (s) => ((s.restartPolicy = "Always"), delete app(s).readinessProbe),
+      "Pod",
+    ).finds(/container app has no readinessProbe:/),
     failing("native-sidecar-no-probes", sidecar).finds(
       /sidecar init has no readinessProbe and no livenessProbe:/,
     ),
@@ -72,9 +78,17 @@ describePodPolicy({
     ).finds(/sidecar init has no readinessProbe:/),
   ],
   allowed: [
-    ...(["Job", "CronJob", "Pod"] as Kind[]).map((kind) => ({
-      title: `a ${kind} without probes: the rule reads the long-running kinds only (bare Pods not yet)`,
+    ...(["Job", "CronJob"] as Kind[]).map((kind) => ({
+      title: `a ${kind} without probes: it runs to an end`,
       case: { id: `no-probes-${kind.toLowerCase()}`, kind, change: noProbes },
+    })),
+    ...["Never", "OnFailure"].map((restartPolicy) => ({
+      title: `a bare Pod without probes whose restartPolicy is ${restartPolicy}: it runs to an end`,
+      case: {
+        id: `no-probes-pod-${restartPolicy.toLowerCase()}`,
+        kind: "Pod" as Kind,
+        change: (s: any) => (noProbes(s), (s.restartPolicy = restartPolicy)),
+      },
     })),
     {
       title: "a sidecar with both probes",
@@ -94,6 +108,14 @@ describePodPolicy({
     })),
   ],
   waits: [
+    {
+      title: "a bare Pod's restartPolicy unknown (it may run to an end)",
+      case: {
+        id: "pod-restart-policy-unknown",
+        kind: "Pod",
+        change: (s) => (noProbes(s), (s.restartPolicy = UNKNOWN_STRING)),
+      },
+    },
     {
       title: "an init container's restartPolicy unknown (it may be a sidecar)",
       case: {
