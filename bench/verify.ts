@@ -12,7 +12,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT } from "../tools/evaluate";
+import { REPO_ROOT as ROOT } from "../model/paths";
 import { type AnalyzeSample, benchAnalyzeStack } from "./analyze";
 import { unpackBaseline } from "./baseline";
 import { npmScriptCommand } from "../tools/build/npmScript";

@@ -189,7 +189,27 @@ export function ensurePackBuild(
     fs.rmSync(tmp, { recursive: true, force: true });
     if (!fs.existsSync(path.join(dir, ".complete"))) throw err;
   }
+  pruneBuilds(cache, dir);
   return { dir: builtPack, key, built: true };
+}
+
+/** How many complete builds a cache keeps: every edit of a policy makes one. */
+export const KEEP_BUILDS = 8;
+
+/**
+ * Removes the complete builds beyond the KEEP_BUILDS most recent (`current` always stays), so
+ * that editing policies for a day does not fill node_modules/.cache. A build half-way (a
+ * `.tmp-` folder) belongs to a running process and is left alone.
+ */
+function pruneBuilds(cache: string, current: string): void {
+  const builds = fs
+    .readdirSync(cache, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.includes(".tmp-"))
+    .map((e) => path.join(cache, e.name))
+    .filter((d) => d !== current && fs.existsSync(path.join(d, ".complete")))
+    .map((d) => ({ d, at: fs.statSync(path.join(d, ".complete")).mtimeMs }))
+    .sort((a, b) => b.at - a.at);
+  for (const { d } of builds.slice(KEEP_BUILDS - 1)) fs.rmSync(d, { recursive: true, force: true });
 }
 
 /** The source folders of a pack: the repository's pack reads model/ too; any other, itself. */

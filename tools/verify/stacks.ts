@@ -20,7 +20,8 @@ import {
   type Registration,
 } from "./registrations";
 import { policyView } from "../analyzer";
-import { evaluateStack, type Evaluation, ROOT } from "../evaluate";
+import { evaluateStack, type Evaluation } from "../evaluate";
+import { REPO_ROOT as ROOT } from "../../model/paths";
 import { readStackConfig, type StackConfig, StackFileError } from "../stackConfig";
 import { readProjectMeta } from "./project";
 import { configProblems, configText, resolveSecrets, type StackSecrets } from "./secrets";
