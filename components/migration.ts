@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvName } from "../model/environment";
+import { MIGRATION_RUNNER } from "../model/migrations";
 import {
   commonLabels,
   containerSecurityContext,
@@ -73,7 +74,7 @@ export class Migration extends pulumi.ComponentResource {
                 {
                   name: "migrate",
                   image: args.image,
-                  command: ["sh", "/migrations/migrate.sh"],
+                  command: ["sh", `/migrations/${MIGRATION_RUNNER}`],
                   env: [
                     { name: "PGHOST", value: args.databaseHost },
                     { name: "PGPORT", value: pulumi.output(args.databasePort).apply(String) },

@@ -6,6 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+/** The runner's file name: its key among the files, and what the migration Job runs. */
+export const MIGRATION_RUNNER = "migrate.sh";
+
 /** Reads the migration files; a missing folder or no .sql file is a clear error, not an empty Job. */
 export function readMigrations(dir: string, runner: string): Record<string, string> {
   let names: string[];
@@ -24,7 +27,7 @@ export function readMigrations(dir: string, runner: string): Record<string, stri
   const files: Record<string, string> = {};
   for (const n of names) files[n] = fs.readFileSync(path.join(dir, n), "utf8");
   try {
-    files["migrate.sh"] = fs.readFileSync(runner, "utf8");
+    files[MIGRATION_RUNNER] = fs.readFileSync(runner, "utf8");
   } catch {
     throw new Error(`migrations: cannot read the runner ${runner}`);
   }
@@ -35,6 +38,6 @@ export function readMigrations(dir: string, runner: string): Record<string, stri
 export function readAppMigrations(rootDir: string): Record<string, string> {
   return readMigrations(
     path.join(rootDir, "app", "migrations"),
-    path.join(rootDir, "app", "migrate.sh"),
+    path.join(rootDir, "app", MIGRATION_RUNNER),
   );
 }

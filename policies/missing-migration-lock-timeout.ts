@@ -4,6 +4,7 @@ import { isObject, isUnknown, labelsOf } from "../model/resources";
 import { podPolicy } from "./lib/podPolicy";
 import { T } from "./lib/types";
 import { POLICY } from "../model/policyNames";
+import { MIGRATION_RUNNER } from "../model/migrations";
 
 export const NAME = POLICY.missingMigrationLockTimeout;
 /** Longer than this and every query on a locked table still queues behind the migration for that long. */
@@ -24,9 +25,6 @@ export function pgDurationMs(text: string): number | undefined {
   if (!m) return undefined;
   return Number(m[1]) * (UNIT_MS[m[2] ?? "ms"] as number);
 }
-
-/** The runner components/migration.ts mounts and runs: its key in model/migrations.ts readMigrations. */
-export const MIGRATION_RUNNER = "migrate.sh";
 
 /**
  * Whether a container's command or args run the migration runner; an unknown command or args

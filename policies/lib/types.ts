@@ -30,7 +30,10 @@ export const POD_TYPES: readonly string[] = [
   T.cronJob,
 ];
 
-/** Long-running workloads: they serve traffic, so they need probes. */
+/**
+ * The kinds that run pods for good: they serve traffic, so they need probes. A bare Pod may too:
+ * missing-health-probes goes by its restartPolicy.
+ */
 export const LONG_RUNNING_TYPES: readonly string[] = [
   T.deployment,
   T.statefulSet,
