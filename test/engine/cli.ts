@@ -3,6 +3,7 @@
  * (in `transcript`) so that the suite can search all of it for canary secrets at the end.
  */
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import type { EnvName } from "../../model/environment";
 import { envSuffix } from "../../tools/promote/setup";
 import type { LocalSession } from "../../tools/local/session";
@@ -26,6 +27,40 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   stdin?: string;
+  /**
+   * Starts the child as the leader of its own process group (the group's id is its pid), so that
+   * what it starts (the language host, the plugins) can be found and stopped after it is killed.
+   */
+  processGroup?: boolean;
+}
+
+/**
+ * Ends every process left in the group `pgid` (a killed CLI's plugins, adopted by init, would
+ * run on after the suite) and names them: what was left, by command name.
+ */
+export function killProcessGroup(pgid: number): string[] {
+  const left: string[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [comm, rest] = [
+        stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+        stat.slice(stat.lastIndexOf(")") + 2),
+      ];
+      const [state, , pgrp] = rest.split(" ");
+      // A zombie has ended already; only its parent's wait is missing.
+      if (Number(pgrp) === pgid && state !== "Z") left.push(comm);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // No process left in the group.
+  }
+  return left;
 }
 
 export function run(
@@ -47,6 +82,7 @@ export function run(
       cwd: session.project.dir,
       env,
       stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      detached: options.processGroup === true,
     });
     if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     let stdout = "";

@@ -35,7 +35,7 @@ import { EXIT } from "../../model/cli";
 import { CONFIG_KEYS, parseRelease } from "../../tools/promote/release";
 import { writePolicyConfigFile } from "../../tools/promote/policy-config";
 import { PRELOAD } from "../e2e/brokenRelease";
-import { promote, pulumi, run, transcript, type CliResult } from "./cli";
+import { killProcessGroup, promote, pulumi, run, transcript, type CliResult } from "./cli";
 
 /** The broken release: dev's image plus the e2e preload that fails the critical action. */
 const BROKEN_IMAGE = "env-progression-local/broken:1";
@@ -335,8 +335,11 @@ describe("real engine: the three stacks on the local control plane", function ()
     await namespaceGone(session, "dev");
     // Kill the CLI once the API server holds part of the stack (the namespace and its policies).
     let killed = false;
+    let cli = 0;
     const r = await pulumi(session, "dev", ["up", "--yes", "--skip-preview"], {
+      processGroup: true,
       onSpawn: (pid) => {
+        cli = pid;
         const poll = setInterval(async () => {
           const policies = await session.api
             .list(`/apis/networking.k8s.io/v1/namespaces/${session.namespaces.dev}/networkpolicies`)
@@ -353,6 +356,13 @@ describe("real engine: the three stacks on the local control plane", function ()
     assert.ok(
       killed && r.signal === "SIGKILL",
       `the up was not killed half-way:\n${r.output.slice(-3000)}`,
+    );
+    // Only the CLI was killed; what it started (the Kubernetes provider, the language host) is
+    // orphaned and would run on after the suite. It is stopped now, before the recovery, as a
+    // machine's restart would.
+    const left = killProcessGroup(cli);
+    process.stderr.write(
+      `      (the killed up left ${left.length ? left.join(", ") : "no process"}; stopped)\n`,
     );
 
     // docs/engine.md, "A killed pulumi up": cancel (the file backend's lock), refresh clearing
