@@ -85,25 +85,26 @@ function providerPb(p: AnalyzerProvider): analyzerPb.AnalyzerProviderResource {
   return out;
 }
 
+/** What Analyze's request and AnalyzeStack's resources both carry, set from one resource. */
+function withResource<M extends analyzerPb.AnalyzeRequest | analyzerPb.AnalyzerResource>(
+  msg: M,
+  r: AnalyzerResourceInput,
+): M {
+  msg.setUrn(r.urn);
+  msg.setType(r.type);
+  msg.setName(r.name);
+  msg.setProperties(wireStruct(r.properties));
+  msg.setOptions(optionsPb(r.options));
+  if (r.provider) msg.setProvider(providerPb(r.provider));
+  return msg;
+}
+
 export function analyzeRequest(r: AnalyzerResourceInput): analyzerPb.AnalyzeRequest {
-  const req = new analyzerPb.AnalyzeRequest();
-  req.setUrn(r.urn);
-  req.setType(r.type);
-  req.setName(r.name);
-  req.setProperties(wireStruct(r.properties));
-  req.setOptions(optionsPb(r.options));
-  if (r.provider) req.setProvider(providerPb(r.provider));
-  return req;
+  return withResource(new analyzerPb.AnalyzeRequest(), r);
 }
 
 export function stackResource(r: AnalyzerResourceInput): analyzerPb.AnalyzerResource {
-  const out = new analyzerPb.AnalyzerResource();
-  out.setUrn(r.urn);
-  out.setType(r.type);
-  out.setName(r.name);
-  out.setProperties(wireStruct(r.properties));
-  out.setOptions(optionsPb(r.options));
-  if (r.provider) out.setProvider(providerPb(r.provider));
+  const out = withResource(new analyzerPb.AnalyzerResource(), r);
   out.setParent(r.parent ?? "");
   out.setDependenciesList(r.dependencies ?? []);
   const deps = out.getPropertydependenciesMap();
