@@ -28,37 +28,37 @@ export interface RunOptions {
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   stdin?: string;
   /**
-   * Starts the child as the leader of its own process group (the group's id is its pid), so that
-   * what it starts (the language host, the plugins) can be found and stopped after it is killed.
+   * Starts the child in a session of its own (setsid: the session's id is its pid), so that what
+   * it starts can be found and stopped after it is killed. Not its process group: the engine
+   * starts each plugin in a group of its own, but within the CLI's session.
    */
-  processGroup?: boolean;
+  ownSession?: boolean;
 }
 
 /**
- * Ends every process left in the group `pgid` (a killed CLI's plugins, adopted by init, would
+ * Ends every process left in the session `sid` (a killed CLI's plugins, adopted by init, would
  * run on after the suite) and names them: what was left, by command name.
  */
-export function killProcessGroup(pgid: number): string[] {
+export function killSession(sid: number): string[] {
   const left: string[] = [];
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
-      // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
+      // /proc/<pid>/stat: "pid (comm) state ppid pgrp session …"; comm may hold spaces and
+      // parentheses.
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const [comm, rest] = [
         stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
         stat.slice(stat.lastIndexOf(")") + 2),
       ];
-      const [state, , pgrp] = rest.split(" ");
+      const [state, , , session] = rest.split(" ");
       // A zombie has ended already; only its parent's wait is missing.
-      if (Number(pgrp) === pgid && state !== "Z") left.push(comm);
+      if (Number(session) === sid && state !== "Z") {
+        left.push(comm);
+        process.kill(Number(pid), "SIGKILL");
+      }
     } catch {
       // Gone meanwhile.
     }
-  }
-  try {
-    process.kill(-pgid, "SIGKILL");
-  } catch {
-    // No process left in the group.
   }
   return left;
 }
@@ -82,7 +82,7 @@ export function run(
       cwd: session.project.dir,
       env,
       stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      detached: options.processGroup === true,
+      detached: options.ownSession === true,
     });
     if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     let stdout = "";

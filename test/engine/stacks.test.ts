@@ -35,7 +35,7 @@ import { EXIT } from "../../model/cli";
 import { CONFIG_KEYS, parseRelease } from "../../tools/promote/release";
 import { writePolicyConfigFile } from "../../tools/promote/policy-config";
 import { PRELOAD } from "../e2e/brokenRelease";
-import { killProcessGroup, promote, pulumi, run, transcript, type CliResult } from "./cli";
+import { killSession, promote, pulumi, run, transcript, type CliResult } from "./cli";
 
 /** The broken release: dev's image plus the e2e preload that fails the critical action. */
 const BROKEN_IMAGE = "env-progression-local/broken:1";
@@ -337,7 +337,7 @@ describe("real engine: the three stacks on the local control plane", function ()
     let killed = false;
     let cli = 0;
     const r = await pulumi(session, "dev", ["up", "--yes", "--skip-preview"], {
-      processGroup: true,
+      ownSession: true,
       onSpawn: (pid) => {
         cli = pid;
         const poll = setInterval(async () => {
@@ -360,7 +360,7 @@ describe("real engine: the three stacks on the local control plane", function ()
     // Only the CLI was killed; what it started (the Kubernetes provider, the language host) is
     // orphaned and would run on after the suite. It is stopped now, before the recovery, as a
     // machine's restart would.
-    const left = killProcessGroup(cli);
+    const left = killSession(cli);
     process.stderr.write(
       `      (the killed up left ${left.length ? left.join(", ") : "no process"}; stopped)\n`,
     );
