@@ -15,12 +15,12 @@ import {
   CANARY,
   certificates,
   contractApp,
-  ROOT,
   startServer,
   startSilentServer,
   TestServer,
   TOKEN_HEADER,
 } from "./support";
+import { REPO_ROOT as ROOT } from "../../model/paths";
 
 interface Run {
   code: number;

@@ -22,13 +22,13 @@ import {
   LoadedProvider,
   loadProvider,
   providerInputs,
-  ROOT,
   sendJson,
   startServer,
   startSilentServer,
   TestServer,
   TOKEN_HEADER,
 } from "./support";
+import { REPO_ROOT as ROOT } from "../../model/paths";
 
 /** Generous: the bound is the provider's deadline, not the speed of this machine. */
 const MARGIN_MS = 1500;

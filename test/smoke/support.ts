@@ -13,12 +13,10 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { SmokeTestArgs } from "../../components/smokeTest";
-import { REPO_ROOT as ROOT } from "../../model/paths";
 import { urnName } from "../../model/urn";
 import { promiseOf } from "../support/program";
 import { makeCertificates } from "./certificates";
 
-export { ROOT };
 export const SMOKE_RUN_TYPE = "pulumi-nodejs:dynamic/env-progression:SmokeRun";
 export const SMOKE_TEST_TYPE = "env-progression:smoke:SmokeTest";
 
