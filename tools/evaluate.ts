@@ -14,7 +14,6 @@ import { urnName } from "../model/urn";
 import { isWireSecret } from "./analyzer/secrets";
 import { readStackConfig } from "./stackConfig";
 
-
 export interface Registered {
   type: string;
   name: string;

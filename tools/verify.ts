@@ -30,7 +30,8 @@ import {
   type VerifyFailure,
   type VerifyReport,
 } from "./verify/report";
-import { projectTags, ROOT } from "./verify/project";
+import { projectTags } from "./verify/project";
+import { REPO_ROOT as ROOT } from "../model/paths";
 import { renderText } from "./verify/text";
 import { EngineServer } from "./analyzer";
 import {
@@ -206,9 +207,11 @@ export async function verify(args: Args): Promise<VerifyReport> {
   const reports: StackReport[] = [];
   try {
     const { runStack } = await import("./verify/stacks");
-    // A stack is analyzed as soon as it and the one below are evaluated, while the next is being
-    // evaluated: the pack's work (scrypt fingerprints of the plain text, on its thread pool)
-    // overlaps the SDK's in-process engine here. The pack serves one stack at a time, in order.
+    // A stack's analysis is queued as soon as it and the one below are evaluated, not after the
+    // last stack: the pack serves one stack at a time, in order. How much of the pack's work
+    // (scrypt on its thread pool) overlaps the next evaluation is up to the event loop: the SDK's
+    // mock evaluation runs as one chain of promise jobs, so the pack's answers are read between
+    // stacks (docs/policies.md, "Performance").
     let analyzed: Promise<void> = Promise.resolve();
     for (const [i, stack] of evaluate.entries()) {
       progress(`evaluating ${stack} (Pulumi.${stack}.yaml) under the SDK's in-process engine`);

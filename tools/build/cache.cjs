@@ -1,6 +1,7 @@
-// Where this repository keeps what it builds for itself: node_modules/.cache/env-progression/<what>
-// (ignored by git with node_modules/, and removed with it), inside the repository so that a built
-// file's `require("@pulumi/policy")` walks up to the repository's node_modules as the source's does.
+// Where this repository keeps what it builds for itself, and what those builds' keys share:
+// node_modules/.cache/env-progression/<what> (ignored by git with node_modules/, and removed
+// with it), inside the repository so that a built file's `require("@pulumi/policy")` walks up to
+// the repository's node_modules as the source's does.
 "use strict";
 const path = require("node:path");
 
@@ -21,4 +22,9 @@ function enableCodeCache() {
   require("node:module").enableCompileCache(cacheDir("v8"));
 }
 
-module.exports = { cacheDir, enableCodeCache };
+/** The TypeScript compiler's version, which every key of a transpiled build carries. */
+function typescriptVersion() {
+  return require("typescript/package.json").version;
+}
+
+module.exports = { cacheDir, enableCodeCache, typescriptVersion };

@@ -19,7 +19,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT as ROOT } from "../../model/paths";
-import { cacheDir } from "./cache.cjs";
+import { cacheDir, typescriptVersion } from "./cache.cjs";
 
 /** Where pack builds are kept (tools/build/cache.cjs). */
 export const PACK_CACHE = cacheDir("pack");
@@ -56,10 +56,6 @@ function sourceFiles(roots: readonly string[]): string[] {
   };
   for (const r of roots) walk(r);
   return out.sort();
-}
-
-function typescriptVersion(): string {
-  return (require("typescript/package.json") as { version: string }).version;
 }
 
 /** The key of a pack's sources: every file under the roots (path and content), TypeScript, options. */

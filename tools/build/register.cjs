@@ -26,7 +26,7 @@ const { registerHooks } = require("node:module");
 const path = require("node:path");
 const { fileURLToPath, pathToFileURL } = require("node:url");
 
-const { cacheDir, enableCodeCache } = require("./cache.cjs");
+const { cacheDir, enableCodeCache, typescriptVersion } = require("./cache.cjs");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = cacheDir("ts");
@@ -39,7 +39,7 @@ const salt = crypto
   .update(
     JSON.stringify({
       EMIT_FORMAT,
-      ts: require("typescript/package.json").version,
+      ts: typescriptVersion(),
       tsconfig: fs.readFileSync(TSCONFIG, "utf8"),
     }),
   )

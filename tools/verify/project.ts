@@ -5,9 +5,6 @@ import { parse as parseYaml } from "yaml";
 import { REPO_ROOT as ROOT } from "../../model/paths";
 import { readProject } from "../stackConfig";
 
-/** The repository root (tools/verify/..); tools/evaluate.ts has the same, but loads the SDK. */
-export { ROOT };
-
 let projectMeta: { name: string; runtime: string; description?: string } | undefined;
 
 export function readProjectMeta(): { name: string; runtime: string; description?: string } {
