@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { execSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as path from "node:path";
+import { PROJECT } from "../model/config/environmentConfig";
 import { REPO_ROOT as ROOT } from "../model/paths";
 import { urnName } from "../model/urn";
 import { isWireSecret } from "./analyzer/secrets";
@@ -109,7 +110,7 @@ export async function evaluateStack(stack: string, opts: EvaluateOptions = {}): 
         throw new Error(`unexpected invoke ${args.token}`);
       },
     },
-    "env-progression",
+    PROJECT,
     opts.stackName ?? stack,
     opts.preview ?? false,
   );

@@ -26,8 +26,9 @@ import {
   type World,
 } from "../../model/reachability/types";
 import { formatPorts } from "../../model/reachability/ports";
+import { networkPolicies } from "../../model/network";
 
-// A compliant baseline like the program's (model/network.ts), then one change per case.
+// The program's own NetworkPolicies (model/network.ts) in each namespace, then one change per case.
 
 const ENVS = ["dev", "staging", "prod"] as const;
 type Env = (typeof ENVS)[number];
@@ -64,39 +65,36 @@ interface BaselineOptions {
   namespaceLabels?: (env: Env) => Labels;
 }
 
-/** Per namespace: default deny (both ways), same-namespace both ways, DNS out, ingress controller in. */
+/**
+ * Per namespace, what the program creates (networkPolicies): default deny both ways,
+ * same-namespace both ways, DNS out, the ingress controller in. `sameEnvPeer` replaces the
+ * same-namespace policy's peer.
+ */
 function baseline(options: BaselineOptions = {}): World {
   const labelsOf = options.namespaceLabels ?? ((env: Env) => ({ environment: env }));
-  const sameEnv = options.sameEnvPeer ?? (() => ({ podSelector: {} }));
+  const sameEnv = options.sameEnvPeer;
+  const withPeer = (spec: NetworkPolicy["spec"], peer: NetworkPolicyPeer) => ({
+    ...spec,
+    ingress: [{ from: [peer] }],
+    egress: [{ to: [peer] }],
+  });
   return {
     namespaces: ENVS.map((env) => ({ metadata: { name: ns(env), labels: labelsOf(env) } })),
-    policies: ENVS.flatMap((env) => [
-      policy(ns(env), "default-deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
-      policy(ns(env), "allow-same-namespace", {
-        podSelector: {},
-        policyTypes: ["Ingress", "Egress"],
-        ingress: [{ from: [sameEnv(env, labelsOf(env))] }],
-        egress: [{ to: [sameEnv(env, labelsOf(env))] }],
-      }),
-      policy(ns(env), "allow-dns", {
-        podSelector: {},
-        policyTypes: ["Egress"],
-        egress: [
-          {
-            to: [{ namespaceSelector: byName("kube-system") }],
-            ports: [
-              { protocol: "UDP", port: 53 },
-              { protocol: "TCP", port: 53 },
-            ],
-          },
-        ],
-      }),
-      policy(ns(env), "allow-ingress-controller", {
-        podSelector: {},
-        policyTypes: ["Ingress"],
-        ingress: [{ from: [{ namespaceSelector: byName("ingress-nginx") }] }],
-      }),
-    ]),
+    policies: ENVS.flatMap((env) =>
+      networkPolicies({
+        namespace: ns(env),
+        ingressNamespaces: [controller.namespace],
+        egressCidrs: [],
+      }).map(({ role, spec }) =>
+        policy(
+          ns(env),
+          role,
+          role === "allow-same-namespace" && sameEnv
+            ? withPeer(spec, sameEnv(env, labelsOf(env)))
+            : spec,
+        ),
+      ),
+    ),
   };
 }
 
@@ -162,7 +160,7 @@ describe("model/reachability", () => {
         assert.deepEqual(v.egress.allowedBy, [`${ns(env)}/allow-same-namespace egress[0]`]);
         assert.deepEqual(v.ingress.allowedBy, [`${ns(env)}/allow-same-namespace ingress[0]`]);
         assert.deepEqual(v.egress.isolatedBy, [
-          `${ns(env)}/default-deny-all`,
+          `${ns(env)}/default-deny`,
           `${ns(env)}/allow-same-namespace`,
           `${ns(env)}/allow-dns`,
         ]);
@@ -352,7 +350,7 @@ describe("model/reachability", () => {
         for (const name of ["allow-same-namespace", "allow-dns", "allow-ingress-controller"]) {
           world = replacing(world, `app-dev/${name}`, () => undefined);
         }
-        world = typeless(world, "app-dev/default-deny-all");
+        world = typeless(world, "app-dev/default-deny");
         const out = canReachExternal(world, pod("dev"));
         assert.equal(out.allowed, true, out.reason);
         assert.equal(out.egress.isolated, false);
@@ -373,7 +371,7 @@ describe("model/reachability", () => {
       });
 
       it("matters less in the baseline only because the allow policies isolate egress themselves", () => {
-        const world = typeless(baseline(), "app-dev/default-deny-all");
+        const world = typeless(baseline(), "app-dev/default-deny");
         assert.deepEqual(crossEnvironmentLeaks(isolationMatrix(world, envPods)), []);
         const v = canReachExternal(world, pod("dev"));
         assert.equal(v.allowed, false);

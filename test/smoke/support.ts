@@ -13,6 +13,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { SmokeTestArgs } from "../../components/smokeTest";
+import { PROJECT } from "../../model/config/environmentConfig";
 import { urnName } from "../../model/urn";
 import { promiseOf } from "../support/program";
 import { makeCertificates } from "./certificates";
@@ -101,7 +102,7 @@ export async function registerSmokeTest(
         throw new Error("no invokes expected");
       },
     },
-    "env-progression",
+    PROJECT,
     "smoke-test",
     options.preview ?? false,
   );

@@ -24,13 +24,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { isMap, isNode, isScalar, parseDocument } from "yaml";
-import { SECRET_KEYS } from "../../model/config/environmentConfig";
+import { PROJECT, SECRET_KEYS } from "../../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
 import { REPO_ROOT } from "../../model/paths";
 import { envSuffix, findOnPath } from "../../tools/promote/setup";
 
 const NOT_COPIED = new Set([".git", ".pulumi", "bin", ".ci-tmp"]);
-const PROJECT = "env-progression";
 
 export interface E2eProject {
   dir: string;
