@@ -9,8 +9,9 @@
  * One scenario, in order; each step needs the ones before it (--bail stops at the first failure):
  * previews with the pack, promote with approval, the pack refusing each kind of broken stack, the
  * API server refusing what Pod Security refuses, a broken release stopped in dev and rolled back,
- * no changes on a second up, no drift on refresh, a SIGKILLed up that recovers, no canary secret
- * anywhere, and a destroy that leaves no namespace.
+ * no changes on a second up, no drift on refresh, a SIGKILLed up that recovers, the recovery from a
+ * kill inside the checkpoint write (made on purpose), no canary secret anywhere, and a destroy that
+ * leaves no namespace.
  *
  * This suite never skips: without the engine or the control plane it fails, naming what to run.
  */
@@ -18,6 +19,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import {
   appendFileSync,
+  existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -328,9 +331,15 @@ describe("real engine: the three stacks on the local control plane", function ()
     }
   });
 
-  /** dev's checkpoint and its sidecars in the file backend's state folder. */
-  const devStacksDir = () =>
-    path.join(new URL(session.project.environ.PULUMI_BACKEND_URL!).pathname, ".pulumi", "stacks");
+  /** The file backend's state folder of the copy (its PULUMI_BACKEND_URL). */
+  const stateDir = () =>
+    path.join(new URL(session.project.environ.PULUMI_BACKEND_URL!).pathname, ".pulumi");
+  /** dev's checkpoint metadata sidecar (gocloud.dev fileblob's `<key>.attrs`). */
+  const devSidecar = () => path.join(stateDir(), "stacks", PROJECT, "dev.json.attrs");
+  /** Where the file backend keeps dev's update locks (pulumi pkg/backend/diy/lock.go). */
+  const devLockDir = () => path.join(stateDir(), "locks", "organization", PROJECT, "dev");
+  const devLocks = () =>
+    existsSync(devLockDir()) ? readdirSync(devLockDir()).filter((f) => f.endsWith(".json")) : [];
 
   /**
    * One step of docs/engine.md's recovery from a killed up, on dev. A kill inside the file
@@ -344,13 +353,13 @@ describe("real engine: the three stacks on the local control plane", function ()
     let r = await pulumi(session, "dev", args);
     let deleted = false;
     if (r.code !== 0 && /failed to load checkpoint: EOF/.test(r.output)) {
-      const empty = [...walk(devStacksDir())].filter(
+      const empty = [...walk(path.join(stateDir(), "stacks"))].filter(
         (f) => f.endsWith(".attrs") && statSync(f).size === 0,
       );
       assert.deepEqual(
-        empty.map((f) => path.basename(f)),
-        ["dev.json.attrs"],
-        `${what}: "failed to load checkpoint: EOF" without dev's sidecar being the empty file:\n${r.output}`,
+        empty,
+        [devSidecar()],
+        `${what}: "failed to load checkpoint: EOF" without dev's sidecar being the empty file:\n${r.output.slice(-4000)}`,
       );
       rmSync(empty[0]!);
       deleted = true;
@@ -455,24 +464,56 @@ describe("real engine: the three stacks on the local control plane", function ()
     );
   });
 
-  it("an empty checkpoint sidecar, as a kill inside the checkpoint write leaves it, stops every command, cancel included; deleting it recovers", async function () {
+  it("a kill inside the checkpoint write (an update lock left, the sidecar empty) stops refresh and cancel; the documented recovery releases the lock and converges", async function () {
     // The kill above lands in the checkpoint write only now and then (the window is short); this
-    // puts the state folder in that condition on purpose, so the documented step is proven on
-    // every run: the sidecar truncated, as gocloud.dev's fileblob truncates it before writing it.
-    const sidecar = path.join(devStacksDir(), PROJECT, "dev.json.attrs");
-    assert.ok(statSync(sidecar).size > 0, `${sidecar} should hold the checkpoint's metadata`);
-    writeFileSync(sidecar, "");
-    const cancel = await pulumi(session, "dev", ["cancel", "--yes"]);
-    assert.notEqual(
-      cancel.code,
-      0,
-      `pulumi cancel passed with an empty sidecar:\n${cancel.output}`,
+    // puts the state folder in the condition it leaves on purpose, so the documented recovery is
+    // proven on every run. First the lock a killed up leaves (the file backend's format, lock.go's
+    // lockContent), shown to be one the CLI honours.
+    assert.deepEqual(devLocks(), [], "dev is locked before the test");
+    mkdirSync(devLockDir(), { recursive: true });
+    const lock = path.join(devLockDir(), "00000000-0000-4000-8000-00000000dead.json");
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: 999_999,
+        username: os.userInfo().username,
+        hostname: os.hostname(),
+        timestamp: new Date().toISOString(),
+      }),
     );
-    assert.match(cancel.output, /failed to load checkpoint: EOF/);
+    const locked = await pulumi(session, "dev", ["refresh", "--yes"]);
+    assert.notEqual(
+      locked.code,
+      0,
+      `refresh passed with a lock left:\n${locked.output.slice(-4000)}`,
+    );
+    assert.match(locked.output, /the stack is currently locked by 1 lock/);
+    // Then the sidecar, truncated as gocloud.dev's fileblob truncates it before writing it.
+    assert.ok(statSync(devSidecar()).size > 0, `${devSidecar()} should hold the metadata`);
+    writeFileSync(devSidecar(), "");
+    for (const args of [
+      ["refresh", "--yes"],
+      ["cancel", "--yes"],
+    ]) {
+      const r = await pulumi(session, "dev", args);
+      assert.notEqual(
+        r.code,
+        0,
+        `pulumi ${args[0]} passed with an empty sidecar:\n${r.output.slice(-4000)}`,
+      );
+      assert.match(r.output, /failed to load checkpoint: EOF/);
+    }
+    assert.deepEqual(devLocks(), [path.basename(lock)], "cancel released the lock regardless");
+    // docs/engine.md, in order: the sidecar deleted and cancel again, then refresh and up.
     assert.equal(await recoveryStep(["cancel", "--yes"], "pulumi cancel"), true);
+    assert.deepEqual(devLocks(), [], "the lock is still there after the recovery's cancel");
+    assert.equal(
+      await recoveryStep(["refresh", "--yes", "--clear-pending-creates"], "pulumi refresh"),
+      false,
+    );
     expectOk(
       await pulumi(session, "dev", ["preview", "--expect-no-changes"]),
-      "pulumi preview --expect-no-changes after the sidecar was deleted",
+      "pulumi preview --expect-no-changes after the recovery",
     );
   });
 

@@ -28,7 +28,9 @@ import {
 import { formatPorts } from "../../model/reachability/ports";
 import { networkPolicies } from "../../model/network";
 
-// The program's own NetworkPolicies (model/network.ts) in each namespace, then one change per case.
+// The NetworkPolicies model/network.ts builds, in each namespace, with the ingress controller's
+// namespace and no egress allowances (dev's stack file allows 0.0.0.0/0; test/model/network.test.ts
+// covers that); then one change per case. What the model must answer is written out in each test.
 
 const ENVS = ["dev", "staging", "prod"] as const;
 type Env = (typeof ENVS)[number];
@@ -66,7 +68,7 @@ interface BaselineOptions {
 }
 
 /**
- * Per namespace, what the program creates (networkPolicies): default deny both ways,
+ * Per namespace, what networkPolicies builds without egress allowances: default deny both ways,
  * same-namespace both ways, DNS out, the ingress controller in. `sameEnvPeer` replaces the
  * same-namespace policy's peer.
  */
@@ -211,7 +213,7 @@ describe("model/reachability", () => {
       }
     });
 
-    it("keeps every environment off the internet", () => {
+    it("keeps every environment off the internet without an egress allowance", () => {
       for (const env of ENVS) {
         const v = canReachExternal(world, pod(env));
         assert.equal(v.allowed, false, v.reason);
