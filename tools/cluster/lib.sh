@@ -31,21 +31,34 @@ elapsed_since() { # start
 cluster_pid_file() { printf '%s/pids/%s.pid\n' "$CLUSTER_DIR" "$1"; }
 cluster_log_file() { printf '%s/logs/%s.log\n' "$CLUSTER_DIR" "$1"; }
 
-# The pid recorded for a component, if that process is alive and still the binary we started
-# (a recycled pid belongs to someone else, and must never be signalled).
-cluster_live_pid() { # component
-  local f pid exe
-  f="$(cluster_pid_file "$1")"
-  [ -f "$f" ] || return 1
-  pid="$(cat "$f" 2>/dev/null)"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  pid_alive "$pid" || return 1
+# The state of a component's process, from one look at its pid: "running PID" (it is the binary
+# we started), "starting PID" (forked and not yet exec'd: still the shell or setsid; under load that
+# window is long enough to be seen) or "gone" (exited, a zombie, or a recycled pid that belongs to
+# someone else and must never be signalled). One readlink decides: two looks, one for "is it the
+# component" and one for "is it still the shell", can both miss when the exec falls between them
+# (it did, on a loaded machine: "etcd failed to start: the process exited" while etcd ran).
+cluster_pid_state() { # component
+  local pid exe
+  pid="$(cat "$(cluster_pid_file "$1")" 2>/dev/null)" || { echo gone; return; }
+  if ! [[ "$pid" =~ ^[0-9]+$ ]] || ! pid_alive "$pid"; then
+    echo gone
+    return
+  fi
+  # A zombie or an exited process has no exe link left.
   exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
-  # A zombie or an exited process has no exe link left; only a running process of ours counts.
   case "$exe" in
-    */"$1" | */"$1 (deleted)") printf '%s\n' "$pid" ;;
-    *) return 1 ;;
+    */"$1" | */"$1 (deleted)") echo "running $pid" ;;
+    */bash | */setsid) echo "starting $pid" ;;
+    *) echo gone ;;
   esac
+}
+
+# The pid recorded for a component, if that process is alive and still the binary we started.
+cluster_live_pid() { # component
+  local state pid
+  read -r state pid <<<"$(cluster_pid_state "$1")"
+  [ "$state" = running ] || return 1
+  printf '%s\n' "$pid"
 }
 
 # Loads the ports up.sh chose (ETCD_PORT, ETCD_PEER_PORT, APISERVER_PORT, ...).

@@ -31,26 +31,6 @@ fail() { # component message
   exit 4
 }
 
-# The state of a component's process, from one look at its pid: running (it is the component),
-# starting (forked, and not yet exec'd: still the shell or setsid; under load that window is long
-# enough to be seen) or gone. One readlink decides: two looks, one for "is it the component" and
-# one for "is it still the shell", can both miss when the exec falls between them (it did, on a
-# loaded machine: "etcd failed to start: the process exited" with etcd starting and its log empty).
-component_state() { # component
-  local pid exe
-  pid="$(cat "$(cluster_pid_file "$1")" 2>/dev/null)" || { echo gone; return; }
-  if ! [[ "$pid" =~ ^[0-9]+$ ]] || ! pid_alive "$pid"; then
-    echo gone
-    return
-  fi
-  exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
-  case "$exe" in
-    */"$1" | */"$1 (deleted)") echo running ;;
-    */bash | */setsid) echo starting ;;
-    *) echo gone ;;
-  esac
-}
-
 # Polls CHECK until it succeeds, the component's process dies, or TIMEOUT seconds pass.
 wait_ready() { # component timeout check...
   local c="$1" timeout="$2" t_start=$EPOCHREALTIME
@@ -58,7 +38,7 @@ wait_ready() { # component timeout check...
   while :; do
     # Only a pid that is gone, or that runs something else than this shell, setsid or the
     # component, has exited; one still between its fork and its exec has not.
-    if [ "$c" != - ] && [ "$(component_state "$c")" = gone ]; then
+    if [ "$c" != - ] && [ "$(cluster_pid_state "$c")" = gone ]; then
       fail "$c" "the process exited"
     fi
     "$@" >/dev/null 2>&1 && return 0
