@@ -5,6 +5,7 @@
 "use strict";
 const path = require("node:path");
 
+/** The repository root, for the CommonJS that runs before any TypeScript (model/paths.ts's REPO_ROOT). */
 const ROOT = path.resolve(__dirname, "..", "..");
 
 /** The cache folder of one kind of build: "pack", "ts", "v8". */
@@ -27,4 +28,4 @@ function typescriptVersion() {
   return require("typescript/package.json").version;
 }
 
-module.exports = { cacheDir, enableCodeCache, typescriptVersion };
+module.exports = { ROOT, cacheDir, enableCodeCache, typescriptVersion };

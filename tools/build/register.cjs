@@ -26,9 +26,8 @@ const { registerHooks } = require("node:module");
 const path = require("node:path");
 const { fileURLToPath, pathToFileURL } = require("node:url");
 
-const { cacheDir, enableCodeCache, typescriptVersion } = require("./cache.cjs");
+const { ROOT, cacheDir, enableCodeCache, typescriptVersion } = require("./cache.cjs");
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = cacheDir("ts");
 const TSCONFIG = path.join(ROOT, "tsconfig.json");
 /** Changing what is emitted changes this, and so every key. */
