@@ -19,6 +19,7 @@ export function missingHealthProbes(
     // Service on its readiness as for any pod; one with Never or OnFailure runs to completion, as
     // a Job's pod does, and is not asked.
     types: [...LONG_RUNNING_TYPES, T.pod],
+    readsPod: (pod, unknown) => pod.resource.type !== T.pod || runsToAnEnd(pod, unknown) === false,
     why: "without readiness a rollout sends traffic to pods that cannot serve it, and without liveness a wedged process is never restarted",
     fix: "add readinessProbe and livenessProbe (model/workload.ts httpProbes checks /healthz)",
     // A sidecar (an init container with restartPolicy: Always) runs for the pod's life, and its
@@ -27,11 +28,7 @@ export function missingHealthProbes(
     // ("may not be set for init containers without restartPolicy=Always").
     containers: {
       groups: ["containers", "initContainers"],
-      check: (c, pod, unknown) => {
-        if (pod.resource.type === T.pod) {
-          const runs = runsToAnEnd(pod, unknown);
-          if (runs !== false) return undefined;
-        }
+      check: (c, _pod, unknown) => {
         if (c.group === "initContainers") {
           const restartPolicy = c.container.restartPolicy;
           if (isUnknown(restartPolicy)) {
@@ -57,13 +54,12 @@ export function missingHealthProbes(
 
 /**
  * Whether a bare Pod runs to an end (restartPolicy Never or OnFailure): true, false, or
- * undefined when its restartPolicy is unknown during preview (recorded once in `unknown`).
+ * undefined when its restartPolicy is unknown during preview (the path goes to `unknown`).
  */
 function runsToAnEnd(pod: PodAt, unknown: string[][]): boolean | undefined {
   const restartPolicy = pod.spec.restartPolicy;
   if (isUnknown(restartPolicy)) {
-    const at = [...pod.path, "restartPolicy"];
-    if (!unknown.some((u) => u.join("\0") === at.join("\0"))) unknown.push(at);
+    unknown.push([...pod.path, "restartPolicy"]);
     return undefined;
   }
   return restartPolicy === "Never" || restartPolicy === "OnFailure";

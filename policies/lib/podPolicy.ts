@@ -43,6 +43,12 @@ export interface PodPolicyArgs {
   types?: readonly string[];
   /** Whether the rule holds for this workload at all (its environment, its labels); by default yes. */
   applies?: (w: Workload) => boolean;
+  /**
+   * Whether the rule reads this pod, once its spec is known (a bare Pod by its restartPolicy, say);
+   * by default yes. A value it needs that is unknown during preview goes to `unknown`, and it
+   * answers no: the policy waits.
+   */
+  readsPod?: (pod: PodAt, unknown: string[][]) => boolean;
   /** Why a problem matters, and how to fix it; the same for every problem the rule finds. */
   why: string;
   fix: string | ((env: EnvName) => string);
@@ -77,6 +83,7 @@ export function podPolicy(a: PodPolicyArgs): ResourceValidationPolicy {
       if (a.applies !== undefined && !a.applies(workload)) return out;
       if (found.spec === UNKNOWN) return (out.unknown.push(found.path), out);
       const pod: PodAt = { ...workload, spec: found.spec, path: found.path };
+      if (a.readsPod !== undefined && !a.readsPod(pod, out.unknown)) return out;
       const problems = [...(a.pod?.(pod, out.unknown) ?? [])];
       if (a.containers !== undefined) {
         // An unknown group the rule does not read would only add a needless preview advisory.
