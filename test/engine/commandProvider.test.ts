@@ -13,10 +13,10 @@ import * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
 import * as structPb from "google-protobuf/google/protobuf/struct_pb";
 import * as providerGrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import * as providerPb from "@pulumi/pulumi/proto/provider_pb";
+import { REPO_ROOT as ROOT } from "../../model/paths";
 import type * as pluginPb from "@pulumi/pulumi/proto/plugin_pb";
 import { EngineServer } from "../../tools/analyzer";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const PLUGINS = path.join(ROOT, "tools", "engine", "plugins");
 const LAUNCHER = path.join(PLUGINS, "pulumi-resource-command");
 /** Node 24 from the `node` devDependency, first on PATH as the engine's children need it. */

@@ -331,6 +331,8 @@ describe("real engine: the three stacks on the local control plane", function ()
     }
   });
 
+  /** What the recovery steps ran and printed, under the scratch folder the canary test scans. */
+  const recoveryLog = () => path.join(scratch, "recovery.log");
   /** The file backend's state folder of the copy (its PULUMI_BACKEND_URL). */
   const stateDir = () =>
     path.join(new URL(session.project.environ.PULUMI_BACKEND_URL!).pathname, ".pulumi");
@@ -364,7 +366,7 @@ describe("real engine: the three stacks on the local control plane", function ()
       rmSync(empty[0]!);
       deleted = true;
       appendFileSync(
-        path.join(scratch, "recovery.log"),
+        recoveryLog(),
         `${what}: ${empty[0]} was empty; deleted it as docs/engine.md says\n`,
       );
       process.stderr.write(
@@ -372,7 +374,7 @@ describe("real engine: the three stacks on the local control plane", function ()
       );
       r = await pulumi(session, "dev", args);
     }
-    appendFileSync(path.join(scratch, "recovery.log"), r.output);
+    appendFileSync(recoveryLog(), r.output);
     expectOk(r, what);
     return deleted;
   }
@@ -504,7 +506,8 @@ describe("real engine: the three stacks on the local control plane", function ()
       assert.match(r.output, /failed to load checkpoint: EOF/);
     }
     assert.deepEqual(devLocks(), [path.basename(lock)], "cancel released the lock regardless");
-    // docs/engine.md, in order: the sidecar deleted and cancel again, then refresh and up.
+    // docs/engine.md, in order: the sidecar deleted and cancel again, then refresh (no up: nothing
+    // changed since the last one, as the preview checks).
     assert.equal(await recoveryStep(["cancel", "--yes"], "pulumi cancel"), true);
     assert.deepEqual(devLocks(), [], "the lock is still there after the recovery's cancel");
     assert.equal(

@@ -20,7 +20,8 @@ import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { policyPackConfig } from "../../model/baseline";
 import type { EnvName } from "../../model/environment";
-import { smokeFailureLine } from "../../model/smoke";
+import { SMOKE_COMPONENT_TYPE, SMOKE_RUN_TYPE, smokeFailureLine } from "../../model/smoke";
+import { PROJECT } from "../../model/config/environmentConfig";
 import { urnType } from "../../model/urn";
 import { AutomationRunner } from "../../tools/promote/automation";
 import type { OperationResult } from "../../tools/promote/ports";
@@ -151,11 +152,7 @@ function urn(env: EnvName, typeChain: string, name: string): string {
 }
 /** The smoke test's dynamic resource, the one whose failure fails an up. */
 function smokeRunUrn(env: EnvName): string {
-  return urn(
-    env,
-    "env-progression:smoke:SmokeTest$pulumi-nodejs:dynamic:Resource",
-    `${env}-smoke-run`,
-  );
+  return urn(env, `${SMOKE_COMPONENT_TYPE}$${SMOKE_RUN_TYPE}`, `${env}-smoke-run`);
 }
 function step(
   op: "create" | "update" | "same" | "replace" | "delete",
@@ -634,7 +631,7 @@ describe("AutomationRunner against a recording stand-in pulumi (the CLI itself i
         ...["image", "version", "replicas"].map((key) => [
           "config",
           "get",
-          `env-progression:${key}`,
+          `${PROJECT}:${key}`,
           "--json",
           "--stack",
           "prod",

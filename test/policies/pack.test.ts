@@ -5,6 +5,7 @@
  * name; no canary secret ever shows in a diagnostic or in the pack's output.
  */
 import assert from "node:assert/strict";
+import { PROJECT } from "../../model/config/environmentConfig";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
 import { POLICY } from "../../model/policyNames";
 import { canarySecrets } from "../../tools/evaluate";
@@ -283,7 +284,7 @@ describe("policy pack over gRPC, as the engine runs it", function () {
      * its fix names the key the baseline names, not a placeholder.
      */
     async function prodWithDevSecret(key: "dbPassword" | "smokeToken") {
-      const configKey = `env-progression:${key}`;
+      const configKey = `${PROJECT}:${key}`;
       const r = await analyzeCase({
         stack: "prod",
         secrets: {

@@ -112,7 +112,6 @@ function assertNoCanary(r: Result, canaries: readonly string[]): void {
   }
 }
 
-/** A parity cell of the report. */
 /**
  * The --json report of a run that decrypted every stack's dbPassword and found one mandatory
  * violation: prod's secret that a lower environment already uses.
@@ -133,6 +132,7 @@ function decryptedLowerSecretReport(r: Result): VerifyReport {
   return report;
 }
 
+/** A parity cell of the report. */
 function cellOf(report: VerifyReport, id: string, env: string) {
   return report.parity.rows.find((row) => row.id === id)?.cells[env];
 }
