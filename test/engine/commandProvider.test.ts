@@ -51,7 +51,9 @@ function tmpDir(prefix: string): string {
 interface Started {
   child: ChildProcess;
   client: providerGrpc.ResourceProviderClient;
-  stderr: () => string;
+  /** The first line of stderr, once it has arrived: stderr and stdout are separate pipes, so the
+   * port on stdout can be read before a line written earlier to stderr. */
+  firstStderrLine: Promise<string>;
   startupMs: number;
 }
 
@@ -64,7 +66,17 @@ function startPlugin(cwd: string, engineAddress: string): Promise<Started> {
   });
   let stdout = "";
   let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  const firstStderrLine = new Promise<string>((resolve, reject) => {
+    child.stderr!.on("data", (c: Buffer) => {
+      stderr += c.toString();
+      const nl = stderr.indexOf("\n");
+      if (nl >= 0) resolve(stderr.slice(0, nl));
+    });
+    child.on("exit", (code, signal) =>
+      reject(new Error(`the plugin exited (${code ?? signal}) before a line on stderr`)),
+    );
+  });
+  firstStderrLine.catch(() => {}); // read by one test only; an exit is reported where it matters
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -93,7 +105,12 @@ function startPlugin(cwd: string, engineAddress: string): Promise<Started> {
         `127.0.0.1:${port}`,
         grpc.credentials.createInsecure(),
       );
-      resolve({ child, client, stderr: () => stderr, startupMs: Date.now() - began });
+      resolve({
+        child,
+        client,
+        firstStderrLine,
+        startupMs: Date.now() - began,
+      });
     });
   });
 }
@@ -160,7 +177,7 @@ describe("pulumi-resource-command stand-in (tools/engine/plugins)", function () 
     const logsSince = (n: number) => engine.logs.slice(n).map((l) => l.message);
 
     it("says it is a stand-in when it starts, and reports the SDK's version", async function () {
-      assert.match(plugin.stderr(), /stand-in.*serves only command:local:run/);
+      assert.match(await plugin.firstStderrLine, /stand-in.*serves only command:local:run/);
       const info = await call<pluginPb.PluginInfo>((cb) =>
         plugin.client.getPluginInfo(new emptyPb.Empty(), cb),
       );

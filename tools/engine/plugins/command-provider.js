@@ -164,10 +164,11 @@ async function serve(args) {
     consoleError(...a);
   };
   const { main } = projectRequire("@pulumi/pulumi/provider");
-  await main(provider(), args); // prints the port as the first line of stdout
+  // Said before the port is printed, so it is in the pipe before anyone can call the plugin.
   process.stderr.write(
     `${STAND_IN} ${sdkVersion()}: serves only ${RUN_TOKEN}; not the real pulumi-command provider\n`,
   );
+  await main(provider(), args); // prints the port as the first line of stdout
 }
 
 module.exports = { PROPERTIES, RUN_TOKEN, STAND_IN, schema, invokeRun, provider };
