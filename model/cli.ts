@@ -30,7 +30,7 @@ export const EXIT_CODES_HELP = `Exit codes (the same for every command):
   ${EXIT.ok}   ok: every check passed, every step done
   ${EXIT.failed}   failed: a check, a mandatory policy or a step failed (promote rolls a smoke failure back)
   ${EXIT.usage}   bad usage or bad input (a flag, a stack file); nothing was run
-  ${EXIT.prerequisite}   a prerequisite is missing (the pulumi CLI, a passphrase); nothing was run
+  ${EXIT.prerequisite}   a prerequisite is missing (a tool, the built engine, a passphrase); nothing was run
   ${EXIT.notApproved}   prod was not approved (promote, local)
   ${EXIT.internal}  internal error: the command itself failed; no verdict`;
 

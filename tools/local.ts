@@ -13,6 +13,7 @@ import * as path from "node:path";
 import {
   EXIT,
   EXIT_CODES_HELP,
+  type ExitCode,
   parseOptions,
   runAsProcess,
   usageLine,
@@ -41,15 +42,26 @@ function say(line: string): void {
   process.stdout.write(`local: ${line}\n`);
 }
 
-function step(what: string, script: string): void {
-  say(what);
-  const r = spawnSync("bash", [path.join(REPO_ROOT, script)], { stdio: "inherit" });
-  if (r.status !== 0) {
-    throw new Prerequisite(`${what} failed (exit ${r.status}); see the lines above`);
+/** A step of the local run that ended it, with the exit code the run ends with. */
+class StepFailed extends Error {
+  constructor(
+    message: string,
+    readonly code: ExitCode,
+  ) {
+    super(message);
   }
 }
 
-class Prerequisite extends Error {}
+/** Runs a script of tools/cluster or tools/engine; they exit by the same table as this command. */
+function step(what: string, script: string): void {
+  say(what);
+  const r = spawnSync("bash", [path.join(REPO_ROOT, script)], { stdio: "inherit" });
+  if (r.status === 0) return;
+  const code = (Object.values(EXIT) as number[]).includes(r.status ?? -1)
+    ? (r.status as ExitCode)
+    : EXIT.internal;
+  throw new StepFailed(`${what} failed (exit ${r.status ?? r.signal}); see the lines above`, code);
+}
 
 /** Runs a tool of the project copy as a user would, streaming its output. */
 function runIn(session: LocalSession, args: string[]): Promise<number> {
@@ -108,7 +120,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     ]);
     if (code !== EXIT.ok) return code;
     say("parity of what was deployed (npm run verify in the copy)");
-    await runIn(session, ["tools/verify.ts"]);
+    const verified = await runIn(session, ["tools/verify.ts"]);
+    if (verified !== EXIT.ok) {
+      process.stderr.write(
+        `local: the three stacks are deployed, but npm run verify on them exited ${verified}; see its report above\n`,
+      );
+      return verified;
+    }
     say(
       "done: three stacks promoted on the local control plane. npm run cluster:down removes it all.",
     );
@@ -116,7 +134,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`local: ${message}\n`);
-    return err instanceof Prerequisite ? EXIT.prerequisite : EXIT.failed;
+    return err instanceof StepFailed ? err.code : EXIT.failed;
   } finally {
     await session?.stop(true);
   }

@@ -11,16 +11,19 @@ kube-apiserver, etcd: TERM, then KILL after 5 seconds), checks that none is left
 the state dir with everything in it (certificates, etcd data, logs, kubeconfig). Nothing runs
 and nothing is left afterwards. When no cluster runs it says so and exits 0.
 
-  --help       show this help
+  --help, -h   show this help
 
 Environment:
   ENV_PROGRESSION_CLUSTER_DIR   the state dir (default: $ENV_PROGRESSION_CACHE/cluster)
   ENV_PROGRESSION_CACHE         the engine cache (default: $XDG_CACHE_HOME/env-progression,
                                 else ~/.cache/env-progression)
 
-Exit codes: 0 stopped or nothing to stop, 2 bad usage or a state dir this script did not make,
-4 a process could not be stopped (its pid is printed) or the state dir could not be removed.
+It exits 0 when it stopped the cluster or none ran; 1 when a process could not be stopped (its
+pid is printed) or the state dir could not be removed; 2 when ENV_PROGRESSION_CLUSTER_DIR holds a
+folder cluster:up did not make.
+
 EOF
+  exit_codes_help
 }
 
 # shellcheck source=tools/lib/help.sh
@@ -37,7 +40,7 @@ if [ ! -e "$CLUSTER_DIR" ]; then
 fi
 if [ ! -f "$CLUSTER_DIR/.env-progression-cluster" ] && [ -n "$(ls -A "$CLUSTER_DIR" 2>/dev/null)" ]; then
   echo "cluster:down: $CLUSTER_DIR is not a state dir cluster:up made (no .env-progression-cluster in it); leaving it alone" >&2
-  exit 2
+  exit "$EXIT_USAGE"
 fi
 
 # The same lock as cluster:up, so that a down never races an up half-way through.
@@ -48,7 +51,7 @@ t0=$EPOCHREALTIME
 if cluster_any_alive; then
   cluster_stop_all || {
     echo "cluster:down: the processes above are still running; the state dir $CLUSTER_DIR is kept" >&2
-    exit 4
+    exit "$EXIT_FAILED"
   }
 else
   echo "cluster:down: no process of the cluster was running; removing its state dir"
@@ -57,10 +60,10 @@ fi
 # Check again, from the pid files, that nothing of ours survived before removing them.
 if cluster_any_alive; then
   echo "cluster:down: a cluster process is still alive after stopping; the state dir $CLUSTER_DIR is kept" >&2
-  exit 4
+  exit "$EXIT_FAILED"
 fi
 rm -rf "$CLUSTER_DIR" || {
   echo "cluster:down: could not remove $CLUSTER_DIR" >&2
-  exit 4
+  exit "$EXIT_FAILED"
 }
 echo "cluster:down: stopped and removed $CLUSTER_DIR in $(elapsed_since "$t0")s"

@@ -11,15 +11,18 @@ so that it can be used as
   KUBECONFIG="$(npm run --silent cluster:kubeconfig)"
 It has one context, env-progression-local, with the cluster's admin (system:masters) identity.
 
-  --help       show this help
+  --help, -h   show this help
 
 Environment:
   ENV_PROGRESSION_CLUSTER_DIR   the state dir (default: $ENV_PROGRESSION_CACHE/cluster)
   ENV_PROGRESSION_CACHE         the engine cache (default: $XDG_CACHE_HOME/env-progression,
                                 else ~/.cache/env-progression)
 
-Exit codes: 0 printed, 2 bad usage or no healthy cluster runs (start one with npm run cluster:up).
+It exits 0 when it printed the path, and 3 when no healthy cluster runs (start one with npm run
+cluster:up).
+
 EOF
+  exit_codes_help
 }
 
 # shellcheck source=tools/lib/help.sh
@@ -36,6 +39,6 @@ if ! cluster_running; then
   else
     echo "cluster:kubeconfig: no cluster runs (no state dir at $CLUSTER_DIR); run npm run cluster:up" >&2
   fi
-  exit 2
+  exit "$EXIT_PREREQUISITE"
 fi
 printf '%s\n' "$CLUSTER_DIR/kubeconfig"

@@ -14,7 +14,7 @@ interrupted() {
   exit 130
 }
 
-# Stops what this run started, prints the end of the failing component's log, exits 4.
+# Stops what this run started, prints the end of the failing component's log, exits 1 (failed).
 fail() { # component message
   local log
   log="$(cluster_log_file "$1")"
@@ -28,7 +28,7 @@ fail() { # component message
     echo "cluster:up: stopping what was started; the logs stay in $CLUSTER_DIR/logs until the next up" >&2
     cluster_stop_all >&2 || true
   fi
-  exit 4
+  exit "$EXIT_FAILED"
 }
 
 # Polls CHECK until it succeeds, the component's process dies, or TIMEOUT seconds pass.

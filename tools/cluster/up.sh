@@ -20,7 +20,7 @@ until the API server is ready, the Node is Ready and namespace default has its S
 The processes outlive this command; npm run cluster:down stops them. If the cluster already runs,
 it says so and exits 0. A state dir left by a cluster that died is cleaned and started afresh.
 
-  --help       show this help
+  --help, -h   show this help
 
 Environment:
   ENV_PROGRESSION_CLUSTER_DIR   the state dir: certificates, etcd data, logs, pids, ports and the
@@ -31,10 +31,12 @@ Environment:
 Ports are free ones chosen at start, recorded in <state dir>/ports.env. npm run --silent
 cluster:kubeconfig prints the kubeconfig's path (one context, env-progression-local).
 
-Exit codes: 0 running, 2 bad usage or a missing prerequisite (the engine not built: run
-npm run engine:build; openssl, curl, jq or node missing), 4 a component failed to start (the
-line names it and prints the end of its log).
+It exits 0 when the cluster runs; 1 when a component failed to start (the line names it and
+prints the end of its log); 2 when ENV_PROGRESSION_CLUSTER_DIR holds a folder it did not make;
+3 when the engine is not built (run npm run engine:build) or openssl, curl, jq or node is missing.
+
 EOF
+  exit_codes_help
 }
 
 # shellcheck source=tools/lib/help.sh
@@ -54,24 +56,24 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 for tool in openssl curl jq node setsid flock; do
   command -v "$tool" >/dev/null || {
     echo "cluster:up: '$tool' is not on PATH; it is needed to make certificates, choose ports and talk to the API server (apt-get install openssl curl jq util-linux; node comes with npm)" >&2
-    exit 2
+    exit "$EXIT_PREREQUISITE"
   }
 done
 
 if ! bin="$(bash "$_repo_root/tools/engine/bin.sh" 2>/dev/null)"; then
   echo "cluster:up: the engine is not built (no complete folder under $ENGINE_CACHE/engine for the pins of tools/engine/versions.json); run npm run engine:build" >&2
-  exit 2
+  exit "$EXIT_PREREQUISITE"
 fi
 for c in "${CLUSTER_COMPONENTS[@]}"; do
   [ -x "$bin/$c" ] || {
     echo "cluster:up: $bin/$c is missing or not executable; run npm run engine:build" >&2
-    exit 2
+    exit "$EXIT_PREREQUISITE"
   }
 done
 kwok_module="$ENGINE_CACHE/go/mod/sigs.k8s.io/kwok@v0.8.0"
 [ -d "$kwok_module/kustomize/stage" ] || {
   echo "cluster:up: kwok's Stages are not in the module cache ($kwok_module/kustomize/stage); run npm run engine:build" >&2
-  exit 2
+  exit "$EXIT_PREREQUISITE"
 }
 
 # One up or down at a time: a lock on the state dir's parent, which leaves no file behind. The
@@ -98,13 +100,13 @@ STATE_MARK="$CLUSTER_DIR/.env-progression-cluster"
 if [ -e "$CLUSTER_DIR" ]; then
   if [ ! -f "$STATE_MARK" ] && [ -n "$(ls -A "$CLUSTER_DIR" 2>/dev/null)" ]; then
     echo "cluster:up: $CLUSTER_DIR exists and is not a state dir this script made (no $(basename "$STATE_MARK")); refusing to empty it. Point ENV_PROGRESSION_CLUSTER_DIR at another folder, or remove it yourself" >&2
-    exit 2
+    exit "$EXIT_USAGE"
   fi
   if cluster_any_alive; then
     echo "cluster:up: a cluster in $CLUSTER_DIR is not healthy; stopping what is left of it"
     cluster_stop_all || {
       echo "cluster:up: could not stop the processes above; stop them by pid and run again" >&2
-      exit 4
+      exit "$EXIT_FAILED"
     }
   else
     echo "cluster:up: cleaning the stale state dir $CLUSTER_DIR (its processes are gone)"
@@ -135,7 +137,7 @@ read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT KWOK_POR
     };
     next(6);'
 )
-[ -n "${KWOK_PORT:-}" ] || { echo "cluster:up: could not choose free ports on 127.0.0.1 (node could not listen)" >&2; exit 4; }
+[ -n "${KWOK_PORT:-}" ] || { echo "cluster:up: could not choose free ports on 127.0.0.1 (node could not listen)" >&2; exit "$EXIT_FAILED"; }
 cat >"$CLUSTER_DIR/ports.env" <<EOF
 ETCD_PORT=$ETCD_PORT
 ETCD_PEER_PORT=$ETCD_PEER_PORT
@@ -150,7 +152,7 @@ t0=$EPOCHREALTIME
 cluster_make_pki || {
   echo "cluster:up: openssl failed to make the certificates in $pki; its output:" >&2
   tail -n 20 "$CLUSTER_DIR/logs/openssl.log" >&2
-  exit 4
+  exit "$EXIT_FAILED"
 }
 chmod 600 "$pki"/*.key
 printf '  %-24s made in %ss\n' certificates "$(elapsed_since "$t0")"
@@ -169,7 +171,7 @@ stage_files=(
   "$here/stages.yaml"
 )
 for f in "${stage_files[@]}"; do
-  [ -f "$f" ] || { echo "cluster:up: kwok Stage file $f is missing; run npm run engine:build" >&2; exit 2; }
+  [ -f "$f" ] || { echo "cluster:up: kwok Stage file $f is missing; run npm run engine:build" >&2; exit "$EXIT_PREREQUISITE"; }
   cat "$f"
   printf '\n---\n'
 done >"$CLUSTER_DIR/kwok.yaml"

@@ -9,8 +9,13 @@ Prints the folder that holds the binaries npm run engine:build built for the pin
 tools/engine/versions.json, and nothing else, so that it can be put on PATH:
   PATH="$(npm run --silent engine:bin):$PATH"
 
-Exit codes: 0 printed, 2 bad usage or not built yet (run npm run engine:build).
+  --help, -h   show this help
+
+It exits 0 when it printed the folder, and 3 when the engine is not built yet (run npm run
+engine:build).
+
 USAGE
+  exit_codes_help
 }
 
 # shellcheck source=tools/lib/help.sh
@@ -21,6 +26,6 @@ help_only engine:bin "$@"
 bin="$(engine_bin_dir)"
 if [ ! -f "$bin/.complete" ]; then
   echo "engine:bin: the engine for these pins is not built yet; run npm run engine:build" >&2
-  exit 2
+  exit "$EXIT_PREREQUISITE"
 fi
 printf '%s\n' "$bin"

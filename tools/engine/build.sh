@@ -11,7 +11,7 @@ Usage: npm run engine:build [-- --help]
 Builds the pinned binaries of tools/engine/versions.json from source, through the Go module
 proxy, into a cache outside the repository, and reuses the cache when it is there.
 
-  --help       show this help
+  --help, -h   show this help
 
 Environment:
   ENV_PROGRESSION_CACHE   the cache folder (default: $XDG_CACHE_HOME/env-progression,
@@ -20,9 +20,12 @@ Environment:
 
 Prints one line per binary, with its time. `npm run engine:bin` prints the folder that holds them.
 
-Exit codes: 0 built or cached, 2 bad usage or a missing prerequisite (Go 1.26 or later),
-4 a module could not be had or a build failed (the line names it, and the log's path).
+It exits 0 when every binary is built or cached; 1 when a module could not be had or a build
+failed (the line names it, and the log's path); 2 when a wrapper module's go.mod disagrees with
+tools/engine/versions.json; 3 when Go 1.26 or later is not on PATH.
+
 EOF
+  exit_codes_help
 }
 
 # shellcheck source=tools/lib/help.sh
@@ -35,12 +38,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 command -v go >/dev/null || {
   echo "engine:build: 'go' is not on PATH; install Go 1.26 or later (https://go.dev/doc/install)" >&2
-  exit 2
+  exit "$EXIT_PREREQUISITE"
 }
 gov="$(go env GOVERSION)"
 if ! printf '%s\n' "$gov" | grep -Eq '^go1\.(2[6-9]|[3-9][0-9])'; then
   echo "engine:build: found $gov; the pinned modules need Go 1.26 or later" >&2
-  exit 2
+  exit "$EXIT_PREREQUISITE"
 fi
 
 # Every binary goes into one folder named by a hash of everything that decides its bytes: the pins,
@@ -68,11 +71,11 @@ check_pin() { # wrapper module version
   if [ "$1" = kubernetes-provider ]; then
     grep -q "^module $2\$" "$dir/go.mod" && return 0
     echo "engine:build: tools/engine/go/$1/go.mod is not the go.mod of $2; copy it from $2@$3 and patch it as docs/engine.md says" >&2
-    exit 2
+    exit "$EXIT_USAGE"
   fi
   if ! grep -Eq "^[[:space:]]*(require[[:space:]]+)?$2 $3( |\$)" "$dir/go.mod"; then
     echo "engine:build: tools/engine/go/$1/go.mod does not require $2 $3 as tools/engine/versions.json pins it; run 'go get $2@$3' there" >&2
-    exit 2
+    exit "$EXIT_USAGE"
   fi
 }
 
@@ -83,7 +86,7 @@ fail() { # name module version log
   echo "engine:build: could not build $1 from $2@$3:" >&2
   printf '%s\n' "$why" | sed 's/^/  /' >&2
   echo "  (full log: $4)" >&2
-  exit 4
+  exit "$EXIT_FAILED"
 }
 
 # The Kubernetes provider's command go:embeds files that its module zip lacks, and its go.mod
