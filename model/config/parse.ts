@@ -40,6 +40,8 @@ const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 const CIDR_V4 =
   /^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\/([0-9]|[12][0-9]|3[0-2])$/;
 const CIDR_V6 = /^[0-9a-fA-F:]+\/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$/;
+/** What `json` returns for a value that is not JSON, its problem reported already. */
+const UNREADABLE = Symbol("unreadable, reported");
 
 /** Reads and checks every key. Each problem is one line naming the file, the key, and what is right. */
 export function parseConfig(raw: RawConfig): ConfigResult {
@@ -112,6 +114,7 @@ export function parseConfig(raw: RawConfig): ConfigResult {
     return n;
   }
 
+  /** A structured key's value; UNREADABLE once its problem is reported (so it is not reported twice). */
   function json(key: string, expected: string): unknown {
     const v = rawValue(key);
     if (v === undefined) return undefined;
@@ -119,21 +122,21 @@ export function parseConfig(raw: RawConfig): ConfigResult {
       return JSON.parse(v);
     } catch {
       fail(key, got(key, v), expected);
-      return undefined;
+      return UNREADABLE;
     }
   }
 
   function stringList(key: string, check: Check, expected: string, fallback: string[]): string[] {
     const value = json(key, `a YAML list of ${expected}`);
-    if (value === undefined) return fallback;
+    if (value === undefined || value === UNREADABLE) return fallback;
     if (!Array.isArray(value)) {
-      fail(key, got(key, JSON.stringify(value)), `a YAML list of ${expected}`);
+      fail(key, got(key, value), `a YAML list of ${expected}`);
       return fallback;
     }
     const out: string[] = [];
     value.forEach((item, i) => {
       if (typeof item !== "string" || !check.test(item)) {
-        fail(`${key}[${i}]`, got(key, JSON.stringify(item)), expected);
+        fail(`${key}[${i}]`, got(key, item), expected);
       } else out.push(item);
     });
     return out;
@@ -295,11 +298,11 @@ export function parseConfig(raw: RawConfig): ConfigResult {
   const { exceptions: parityExceptions, errors: exceptionErrors } =
     parseParityExceptions(exceptionsRaw);
   for (const e of exceptionErrors) errors.push(`${fileOf(PARITY_EXCEPTIONS_KEY)}: ${e}.`);
-  const resources = parseResources(
-    json("resources", "a YAML map of requests and limits"),
-    fail,
-    (v) => got("resources", v),
-  );
+  const resourcesValue = json("resources", "a YAML map of requests and limits");
+  const resources =
+    resourcesValue === UNREADABLE
+      ? undefined
+      : parseResources(resourcesValue, fail, (v) => got("resources", v));
 
   // Secrets: required ones must be present, and every secret must have been encrypted.
   const secretKeysPresent: SecretKey[] = [];

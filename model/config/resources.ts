@@ -41,19 +41,20 @@ export function parseResources(
       if (k !== "cpu" && k !== "memory")
         fail(`resources.${part}.${k}`, "is not a known key", "only cpu and memory");
     }
-    const cpu = s.cpu;
-    const memory = s.memory;
+    // YAML writes `cpu: 1` or `memory: 268435456` as numbers; Kubernetes takes them as quantities.
+    const cpu = quantityText(s.cpu);
+    const memory = quantityText(s.memory);
     if (typeof cpu !== "string" || parseCpu(cpu) === undefined) {
       fail(
         `resources.${part}.cpu`,
-        cpu === undefined ? "is missing" : got(cpu),
+        cpu === undefined ? "is missing" : got(s.cpu),
         "a CPU quantity such as 250m or 1",
       );
     }
     if (typeof memory !== "string" || parseMemory(memory) === undefined) {
       fail(
         `resources.${part}.memory`,
-        memory === undefined ? "is missing" : got(memory),
+        memory === undefined ? "is missing" : got(s.memory),
         "a memory quantity such as 256Mi",
       );
     }
@@ -74,4 +75,9 @@ export function parseResources(
     }
   }
   return out.requests && out.limits ? (out as Resources) : undefined;
+}
+
+/** A quantity as text: a number written in YAML becomes its decimal text, anything else is kept. */
+function quantityText(value: unknown): unknown {
+  return typeof value === "number" && Number.isFinite(value) ? String(value) : value;
 }

@@ -89,13 +89,19 @@ const corpus: Case[] = [
     name: "a feature flag written as a bare name",
     stack: "staging",
     opts: { config: { [`${P}:featureFlags`]: ["checkout-v2"] } },
-    expect: [/^Pulumi\.staging\.yaml: env-progression:featureFlags\[0\] is "\\"checkout-v2\\""; expected flags written name=on or name=off/],
+    expect: [/^Pulumi\.staging\.yaml: env-progression:featureFlags\[0\] is "checkout-v2"; expected flags written name=on or name=off/],
+  },
+  {
+    name: "a feature flag that is not text",
+    stack: "dev",
+    opts: { config: { [`${P}:featureFlags`]: [5] } },
+    expect: [/^Pulumi\.dev\.yaml: env-progression:featureFlags\[0\] is 5; expected flags written name=on or name=off/],
   },
   {
     name: "feature flags as a map instead of a list",
     stack: "prod",
     opts: { config: { [`${P}:featureFlags`]: { "checkout-v2": true } } },
-    expect: [/^Pulumi\.prod\.yaml: env-progression:featureFlags is .*; expected a YAML list of flags written name=on or name=off/],
+    expect: [/^Pulumi\.prod\.yaml: env-progression:featureFlags is \{"checkout-v2":true\}; expected a YAML list of flags written name=on or name=off/],
   },
   {
     name: "the same flag twice",
@@ -118,6 +124,20 @@ const corpus: Case[] = [
     expect: [/^Pulumi\.staging\.yaml: env-progression:resources\.requests\.cpu is 2, above its limit 500m; expected a request at most the limit\.$/],
   },
   {
+    name: "resources that are not a map: one line, not a second one calling them missing",
+    stack: "prod",
+    opts: { config: { [`${P}:resources`]: "{requests" } },
+    expect: [/^Pulumi\.prod\.yaml: env-progression:resources is "\{requests"; expected a YAML map of requests and limits\.$/],
+  },
+  {
+    name: "a CPU that is not a quantity, written as a YAML number",
+    stack: "staging",
+    opts: {
+      config: { [`${P}:resources`]: { requests: { cpu: -1, memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+    },
+    expect: [/^Pulumi\.staging\.yaml: env-progression:resources\.requests\.cpu is -1; expected a CPU quantity such as 250m or 1\.$/],
+  },
+  {
     name: "resources with a malformed memory and a stray key",
     stack: "dev",
     opts: {
@@ -132,13 +152,13 @@ const corpus: Case[] = [
     name: "an ingress namespace that is not a namespace name",
     stack: "prod",
     opts: { config: { [`${P}:ingressNamespaces`]: ["Ingress NGINX"] } },
-    expect: [/^Pulumi\.prod\.yaml: env-progression:ingressNamespaces\[0\] is "\\"Ingress NGINX\\""; expected namespace names such as ingress-nginx\.$/],
+    expect: [/^Pulumi\.prod\.yaml: env-progression:ingressNamespaces\[0\] is "Ingress NGINX"; expected namespace names such as ingress-nginx\.$/],
   },
   {
     name: "an egress CIDR that is not one",
     stack: "dev",
     opts: { config: { [`${P}:egressCidrs`]: ["0.0.0.0"] } },
-    expect: [/^Pulumi\.dev\.yaml: env-progression:egressCidrs\[0\] is "\\"0\.0\.0\.0\\""; expected CIDR blocks such as 10\.0\.0\.0\/8\.$/],
+    expect: [/^Pulumi\.dev\.yaml: env-progression:egressCidrs\[0\] is "0\.0\.0\.0"; expected CIDR blocks such as 10\.0\.0\.0\/8\.$/],
   },
   {
     name: "an unknown appSource",

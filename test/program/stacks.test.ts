@@ -349,6 +349,22 @@ describe("bring your own image", () => {
   });
 });
 
+describe("resources written as YAML numbers", () => {
+  it("reach the container as the quantities Kubernetes reads them as (cpu: 1, memory in bytes)", async () => {
+    const ev = await evaluateStack("staging", {
+      config: {
+        "env-progression:resources": { requests: { cpu: 0.5, memory: 134217728 }, limits: { cpu: 1, memory: "256Mi" } },
+      },
+    });
+    if (ev.error) throw ev.error;
+    const c = one(ev, K.deployment).inputs.spec.template.spec.containers[0];
+    assert.deepEqual(c.resources, {
+      requests: { cpu: "0.5", memory: "134217728" },
+      limits: { cpu: "1", memory: "256Mi" },
+    });
+  });
+});
+
 describe("parity exceptions in stack config", () => {
   it("accepts one with an item, a reason and an expiry, and creates the stack as usual", async () => {
     const exception = { item: "flag:search-v2", reason: "search v2 is measured in prod first", expires: "2027-01-31" };
