@@ -81,8 +81,19 @@ export function parseArgsProblem(
     return hints.positional ? `${what}: ${hints.positional}` : what;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    for (const [flag, text] of Object.entries(hints.missingValue ?? {}))
-      if (message.includes(`'${flag}`)) return text;
+    // Node words these "Option '-d, --deadline <value>' argument missing", "Option '--to'
+    // argument is ambiguous" (the next word starts with a dash) and "Option '--json' does not take
+    // an argument"; every command says them one way, by the long flag.
+    const flag = /--[A-Za-z0-9][A-Za-z0-9-]*/.exec(message)?.[0];
+    if (flag !== undefined && message.endsWith("argument missing"))
+      return hints.missingValue?.[flag] ?? `${flag} needs a value`;
+    if (flag !== undefined && message.includes("argument is ambiguous"))
+      return (
+        hints.missingValue?.[flag] ??
+        `${flag} needs a value (one that starts with a dash is written ${flag}=-VALUE)`
+      );
+    if (flag !== undefined && message.endsWith("does not take an argument"))
+      return `${flag} takes no value: write ${flag} alone`;
   }
   const firstLine = message.split("\n")[0] ?? message;
   return (firstLine.split(". ")[0] ?? firstLine).replace(/\.$/, "");

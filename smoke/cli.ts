@@ -29,7 +29,7 @@ Runs the smoke contract (health, version, database, critical action) against <ba
 all checks at once, each retried while a rollout settles, until a deadline.
 
 Options:
-  --expect-version V      /api/version must report V (an older one is retried until the deadline)
+  --expect-version V      /api/version must report V (another one is retried until the deadline)
   --deadline SECONDS      the whole run, retries included (default ${DEFAULTS.deadlineMs / 1000})
   --timeout SECONDS       each request: connect, headers, body (default ${DEFAULTS.requestTimeoutMs / 1000})
   --header 'Name: value'  send this header with every check (repeatable); values are never printed

@@ -19,6 +19,7 @@ import {
   missingPassphrases,
   readProjectFile,
   resolveBackend,
+  stackFileProblems,
 } from "./promote/setup";
 import { TerminalApprover, TerminalReporter } from "./promote/terminal";
 
@@ -41,6 +42,11 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   }
   const { options } = command;
 
+  const problems = stackFileProblems(REPO_ROOT, environmentsUpTo(options.to));
+  if (problems.length > 0) {
+    for (const p of problems) fail(p);
+    return EXIT.usage;
+  }
   if (!findOnPath("pulumi")) {
     fail(`the pulumi CLI is not on PATH; ${PULUMI_INSTALL_HINT}`);
     return EXIT.prerequisite;

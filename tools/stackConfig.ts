@@ -42,7 +42,8 @@ function readYaml(file: string, problems: string[]): unknown {
   try {
     return parseYaml(text) ?? {};
   } catch (err) {
-    const first = String((err as Error).message).split("\n")[0];
+    // The yaml library's first line ends "at line 3, column 1:" before an excerpt of the file.
+    const first = (String((err as Error).message).split("\n")[0] ?? "").replace(/:$/, "");
     problems.push(`${path.basename(file)}: is not valid YAML: ${first}`);
     return undefined;
   }

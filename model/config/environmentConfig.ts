@@ -55,7 +55,10 @@ export interface EnvironmentConfig {
 /** Keys whose values must come from encrypted (secret) config. Their values never reach this module. */
 export const SECRET_KEYS = {
   dbPassword: { required: true, what: "the PostgreSQL password for this environment" },
-  smokeToken: { required: false, what: "a token the smoke tests send to /api/test-action" },
+  smokeToken: {
+    required: false,
+    what: "a token the smoke tests send with every check, as Authorization: Bearer",
+  },
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 

@@ -19,6 +19,7 @@ import {
   missingPassphrases,
   readProjectFile,
   resolveBackend,
+  stackFileProblems,
   stackVariables,
   usesPassphrase,
 } from "../../tools/promote/setup";
@@ -55,7 +56,7 @@ describe("promote command line", () => {
     [["--to", "--yes"], /^--to needs a value/],
     [["--force"], /^unknown option --force$/],
     [["prod"], /^unexpected argument "prod"$/],
-    [["--yes=no"], /does not take an argument$/],
+    [["--yes=no"], /^--yes takes no value: write --yes alone$/],
   ];
   for (const [argv, message] of bad) {
     it(`rejects ${argv.join(" ")} with a one-line usage error`, () => {
@@ -280,6 +281,28 @@ describe("promote prerequisites", () => {
       missingPassphrases(["dev", "prod"], read, file, { PULUMI_CONFIG_PASSPHRASE: "x" }),
       [],
     );
+  });
+
+  it("names each problem of Pulumi.yaml and the stack files once, before anything runs", () => {
+    assert.deepEqual(stackFileProblems(REPO, ["dev", "staging", "prod"]), []);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "promote-stack-files-"));
+    try {
+      writeFileSync(path.join(dir, "Pulumi.yaml"), "name: env-progression\nruntime: nodejs\n");
+      writeFileSync(
+        path.join(dir, "Pulumi.dev.yaml"),
+        "config:\n  env-progression:replicas: '1'\n",
+      );
+      assert.deepEqual(stackFileProblems(dir, ["dev", "staging"]), [
+        `Pulumi.staging.yaml: cannot be read (ENOENT); expected the file at ${path.join(dir, "Pulumi.staging.yaml")}`,
+      ]);
+      // A Pulumi.yaml that is not YAML is one problem, not one per stack, and ends with its place.
+      writeFileSync(path.join(dir, "Pulumi.yaml"), "name: env-progression\nruntime: [nodejs\n");
+      const problems = stackFileProblems(dir, ["dev", "staging"]);
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.match(problems[0]!, /^Pulumi\.yaml: is not valid YAML: .* at line \d+, column \d+$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads the secrets provider from the stack file, else from the backend's default", () => {

@@ -241,7 +241,16 @@ describe("smoke CLI (as a process)", function () {
       ["http://a", "--dedline", "5"],
       /^smoke: unknown option --dedline \(see --help\)$/,
     ],
-    ["a missing option value", ["http://a", "--deadline"], /--deadline/],
+    [
+      "a missing option value",
+      ["http://a", "--deadline"],
+      /^smoke: --deadline needs a value \(see --help\)$/,
+    ],
+    [
+      "a value given to a flag that takes none",
+      ["http://a", "--json=1"],
+      /^smoke: --json takes no value: write --json alone \(see --help\)$/,
+    ],
     [
       "a deadline that is not a number",
       ["http://a", "--deadline", "soon"],

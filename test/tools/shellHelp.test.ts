@@ -65,7 +65,11 @@ describe("the shell commands' convention (tools/lib/help.sh)", function () {
           help.stdout,
           new RegExp(`^Usage: npm run (--silent )?${name} \\[-- --help\\]\n`),
         );
-        assert.match(help.stdout, /\n {2}--help, -h {3}show this help\n/);
+        // The TypeScript commands' layout: the usage line, what it does, then "Options:".
+        assert.match(
+          help.stdout,
+          /^Usage: .*\n\n\S.*\n(?:.*\n)*?\nOptions:\n {2}--help, -h {3}show this help\n/,
+        );
         assert.ok(help.stdout.trimEnd().endsWith(EXIT_CODES_HELP), help.stdout);
         assert.equal(help.stderr, "");
       }

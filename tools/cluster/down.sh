@@ -11,6 +11,7 @@ kube-apiserver, etcd: TERM, then KILL after 5 seconds), checks that none is left
 the state dir with everything in it (certificates, etcd data, logs, kubeconfig). Nothing runs
 and nothing is left afterwards. When no cluster runs it says so and exits 0.
 
+Options:
   --help, -h   show this help
 
 Environment:

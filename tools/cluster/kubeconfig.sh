@@ -11,6 +11,7 @@ so that it can be used as
   KUBECONFIG="$(npm run --silent cluster:kubeconfig)"
 It has one context, env-progression-local, with the cluster's admin (system:masters) identity.
 
+Options:
   --help, -h   show this help
 
 Environment:

@@ -20,6 +20,7 @@ until the API server is ready, the Node is Ready and namespace default has its S
 The processes outlive this command; npm run cluster:down stops them. If the cluster already runs,
 it says so and exits 0. A state dir left by a cluster that died is cleaned and started afresh.
 
+Options:
   --help, -h   show this help
 
 Environment:

@@ -9,6 +9,7 @@ Prints the folder that holds the binaries npm run engine:build built for the pin
 tools/engine/versions.json, and nothing else, so that it can be put on PATH:
   PATH="$(npm run --silent engine:bin):$PATH"
 
+Options:
   --help, -h   show this help
 
 It exits 0 when it printed the folder, and 3 when the engine is not built yet (run npm run

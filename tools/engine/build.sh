@@ -11,6 +11,7 @@ Usage: npm run engine:build [-- --help]
 Builds the pinned binaries of tools/engine/versions.json from source, through the Go module
 proxy, into a cache outside the repository, and reuses the cache when it is there.
 
+Options:
   --help, -h   show this help
 
 Environment:

@@ -67,12 +67,12 @@ export function parseBaseline(text: string): unknown {
 
 export const USAGE = `Usage: npx ts-node --transpile-only tools/promote/policy-config.ts [--older FILE]... < BELOW > CONFIG
 
-Writes to stdout the --policy-pack-config document for a stack, as \`npm run promote\` builds it
-(policyPackConfig in model/baseline.ts).
+Reads on stdin the parityBaseline of the stack below (for prod: staging's), as
+\`pulumi stack output parityBaseline --json\` prints it, and writes to stdout the
+--policy-pack-config document for the stack, as \`npm run promote\` builds it (policyPackConfig in
+model/baseline.ts).
 
 Options:
-  stdin          the parityBaseline of the stack below (for prod: staging's), as
-                 \`pulumi stack output parityBaseline --json\` prints it
   --older FILE   the parityBaseline of an environment further down (for prod: dev's), for
                  disallow-lower-environment-secrets only; repeatable
   --help, -h     show this help

@@ -1,13 +1,14 @@
 /**
- * What `npm run promote` needs from the machine, checked before any stack is touched: the pulumi
- * CLI, the state backend, a passphrase per stack. Pure functions over an environment map and file
- * texts, so that they are tested without touching the real ones.
+ * What `npm run promote` needs from the machine, checked before any stack is touched: stack files
+ * it can read, the pulumi CLI, the state backend, a passphrase per stack. Functions over an
+ * environment map, file texts or a folder, so that they are tested without touching the real ones.
  */
 import { accessSync, constants, readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { EnvName } from "../../model/environment";
+import { readStackConfig, StackFileError } from "../stackConfig";
 
 export type Environ = Readonly<Record<string, string | undefined>>;
 
@@ -144,6 +145,24 @@ export function usesPassphrase(stackFileText: string | undefined, diyBackend: bo
   if (typeof provider === "string" && provider !== "") return provider.startsWith("passphrase");
   if (file.encryptionsalt !== undefined) return true;
   return diyBackend;
+}
+
+/**
+ * Every problem of Pulumi.yaml and of the stack files of `envs` that `verify` would refuse them
+ * for (not YAML, not a map, a key Pulumi does not know), each once: bad input, reported before
+ * anything runs rather than by the CLI half-way through.
+ */
+export function stackFileProblems(repoRoot: string, envs: readonly EnvName[]): string[] {
+  const problems = new Set<string>();
+  for (const env of envs) {
+    try {
+      readStackConfig(repoRoot, env);
+    } catch (err) {
+      if (!(err instanceof StackFileError)) throw err;
+      for (const p of err.problems) problems.add(p);
+    }
+  }
+  return [...problems];
 }
 
 export function readProjectFile(repoRoot: string, name: string): string | undefined {
