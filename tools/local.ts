@@ -8,18 +8,17 @@
  * another kube context. Its project copy, state and passphrases live in that control plane's own
  * folder, so `npm run cluster:down` removes them with it; a second run reuses them.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as path from "node:path";
 import {
   EXIT,
   EXIT_CODES_HELP,
-  type ExitCode,
   parseOptions,
   runAsProcess,
   usageLine,
   UsageError,
 } from "../model/cli";
-import { REPO_ROOT } from "../model/paths";
+import { ScriptFailed, runScript } from "./lib/scripts";
 import { clusterScript, startLocal, type LocalSession } from "./local/session";
 
 export const USAGE = `Usage: npm run local -- [--yes]
@@ -42,25 +41,10 @@ function say(line: string): void {
   process.stdout.write(`local: ${line}\n`);
 }
 
-/** A step of the local run that ended it, with the exit code the run ends with. */
-class StepFailed extends Error {
-  constructor(
-    message: string,
-    readonly code: ExitCode,
-  ) {
-    super(message);
-  }
-}
-
-/** Runs a script of tools/cluster or tools/engine; they exit by the same table as this command. */
+/** Runs a script of tools/cluster or tools/engine, its output shown; it fails with its own code. */
 function step(what: string, script: string): void {
   say(what);
-  const r = spawnSync("bash", [path.join(REPO_ROOT, script)], { stdio: "inherit" });
-  if (r.status === 0) return;
-  const code = (Object.values(EXIT) as number[]).includes(r.status ?? -1)
-    ? (r.status as ExitCode)
-    : EXIT.internal;
-  throw new StepFailed(`${what} failed (exit ${r.status ?? r.signal}); see the lines above`, code);
+  runScript(script, what, true);
 }
 
 /** Runs a tool of the project copy as a user would, streaming its output. */
@@ -72,7 +56,8 @@ function runIn(session: LocalSession, args: string[]): Promise<number> {
       stdio: "inherit",
     });
     child.on("error", reject);
-    child.on("close", (code) => resolve(code ?? 1));
+    // Killed by a signal: no verdict.
+    child.on("close", (code) => resolve(code ?? EXIT.internal));
   });
 }
 
@@ -134,7 +119,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`local: ${message}\n`);
-    return err instanceof StepFailed ? err.code : EXIT.failed;
+    // A script ends the run with its own code; anything else failed a step of the run itself.
+    return err instanceof ScriptFailed ? err.code : EXIT.failed;
   } finally {
     await session?.stop(true);
   }

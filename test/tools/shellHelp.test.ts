@@ -6,7 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EXIT, EXIT_CODES_HELP } from "../../model/cli";
@@ -103,6 +111,50 @@ describe("the shell commands' convention (tools/lib/help.sh)", function () {
     assert.equal(r.status, EXIT.prerequisite, r.stderr);
     assert.match(r.stderr, /no cluster runs .*; run npm run cluster:up\n$/);
     assert.equal(r.stdout, "");
+  });
+
+  it("a command failing where no script expects it is exit 70 and one line naming it, however deep it failed", function () {
+    // A sha256sum that fails, inside engine_bin_dir's $(...) pipeline, inside bin.sh's $(...).
+    const stubs = path.join(scratch, "stubs");
+    mkdirSync(stubs);
+    writeFileSync(path.join(stubs, "sha256sum"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    const r = run("tools/engine/bin.sh", [], {
+      PATH: `${stubs}${path.delimiter}${process.env.PATH}`,
+    });
+    assert.equal(r.status, EXIT.internal, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /^engine:bin: internal error: '.+' exited 1 \(tools\/engine\/paths\.sh, near line \d+\)\n$/,
+    );
+  });
+
+  it("engine:build: a wrapper module that disagrees with its pin is bad input (2), before anything is built", function () {
+    // A copy of tools/engine and tools/lib whose versions.json pins another pulumi than its
+    // wrapper's go.mod requires; the cache is a scratch folder, so nothing real is touched.
+    const copy = path.join(scratch, "repo");
+    for (const dir of ["tools/engine", "tools/lib"])
+      cpSync(path.join(REPO_ROOT, dir), path.join(copy, dir), { recursive: true });
+    const pins = path.join(copy, "tools/engine/versions.json");
+    const doc = JSON.parse(readFileSync(pins, "utf8"));
+    const pulumi = doc.binaries.find((b: { name: string }) => b.name === "pulumi");
+    pulumi.version = "v3.0.0";
+    writeFileSync(pins, JSON.stringify(doc, null, 2));
+    const cache = path.join(scratch, "build-cache");
+    const r = spawnSync("bash", [path.join(copy, "tools/engine/build.sh")], {
+      encoding: "utf8",
+      // GOPROXY off: were the check ever to pass, a build would fail at once, not download.
+      env: { ...process.env, ENV_PROGRESSION_CACHE: cache, GOPROXY: "off" },
+    });
+    assert.equal(r.status, EXIT.usage, r.stderr);
+    assert.equal(
+      r.stderr,
+      "engine:build: tools/engine/go/pulumi/go.mod does not require github.com/pulumi/pulumi/pkg/v3 v3.0.0 as tools/engine/versions.json pins it; run 'go get github.com/pulumi/pulumi/pkg/v3@v3.0.0' there\n",
+    );
+    const built = readdirSync(path.join(cache, "engine")).flatMap((d) =>
+      readdirSync(path.join(cache, "engine", d)).filter((f) => !f.startsWith(".")),
+    );
+    assert.deepEqual(built, [], "nothing is built");
   });
 
   it("cluster:down: a folder cluster:up did not make is bad input (2), and is left as it was", function () {

@@ -21,7 +21,7 @@ Environment:
 
 It exits 0 when it stopped the cluster or none ran; 1 when a process could not be stopped (its
 pid is printed) or the state dir could not be removed; 2 when ENV_PROGRESSION_CLUSTER_DIR holds a
-folder cluster:up did not make.
+folder cluster:up did not make; 3 when flock (util-linux) is missing.
 
 EOF
   exit_codes_help
@@ -44,6 +44,10 @@ if [ ! -f "$CLUSTER_DIR/.env-progression-cluster" ] && [ -n "$(ls -A "$CLUSTER_D
   exit "$EXIT_USAGE"
 fi
 
+command -v flock >/dev/null || {
+  echo "cluster:down: 'flock' is not on PATH; it keeps a down from racing an up (apt-get install util-linux)" >&2
+  exit "$EXIT_PREREQUISITE"
+}
 # The same lock as cluster:up, so that a down never races an up half-way through.
 exec 9<"$(dirname "$CLUSTER_DIR")"
 flock 9

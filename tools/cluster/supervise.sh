@@ -3,6 +3,10 @@
 # the state dir), how up.sh waits until it is healthy, and what a failed or interrupted start
 # leaves (nothing running: what this run started is stopped).
 
+# The exit codes it ends with (up.sh has sourced it already; this keeps the file whole alone).
+# shellcheck source=tools/lib/help.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/help.sh"
+
 # The components this run started, in order.
 STARTED=()
 

@@ -33,8 +33,10 @@ Ports are free ones chosen at start, recorded in <state dir>/ports.env. npm run 
 cluster:kubeconfig prints the kubeconfig's path (one context, env-progression-local).
 
 It exits 0 when the cluster runs; 1 when a component failed to start (the line names it and
-prints the end of its log); 2 when ENV_PROGRESSION_CLUSTER_DIR holds a folder it did not make;
-3 when the engine is not built (run npm run engine:build) or openssl, curl, jq or node is missing.
+prints the end of its log), or the ports, the certificates or the stop of a dead cluster's
+leftovers failed; 2 when ENV_PROGRESSION_CLUSTER_DIR holds a folder it did not make; 3 when the
+engine is not built (run npm run engine:build) or openssl, curl, jq, node, setsid or flock is
+missing.
 
 EOF
   exit_codes_help
@@ -61,7 +63,12 @@ for tool in openssl curl jq node setsid flock; do
   }
 done
 
-if ! bin="$(bash "$_repo_root/tools/engine/bin.sh" 2>/dev/null)"; then
+if bin="$(bash "$_repo_root/tools/engine/bin.sh" 2>/dev/null)"; then :; else
+  status=$?
+  if [ "$status" -ne "$EXIT_PREREQUISITE" ]; then
+    echo "cluster:up: npm run engine:bin failed (exit $status); run it alone to see why" >&2
+    exit "$EXIT_INTERNAL"
+  fi
   echo "cluster:up: the engine is not built (no complete folder under $ENGINE_CACHE/engine for the pins of tools/engine/versions.json); run npm run engine:build" >&2
   exit "$EXIT_PREREQUISITE"
 fi
@@ -122,7 +129,7 @@ pki="$CLUSTER_DIR/pki"
 t_total=$EPOCHREALTIME
 
 # --- ports: free ones, chosen by the kernel, all held open together so that they differ -------
-read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT KWOK_PORT < <(
+ports="$(
   node -e '
     const net = require("node:net");
     const servers = [];
@@ -137,7 +144,8 @@ read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT KWOK_POR
       s.listen(0, "127.0.0.1", () => next(n - 1));
     };
     next(6);'
-)
+)" || ports=""
+read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT KWOK_PORT <<<"$ports" || true
 [ -n "${KWOK_PORT:-}" ] || { echo "cluster:up: could not choose free ports on 127.0.0.1 (node could not listen)" >&2; exit "$EXIT_FAILED"; }
 cat >"$CLUSTER_DIR/ports.env" <<EOF
 ETCD_PORT=$ETCD_PORT

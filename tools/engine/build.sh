@@ -37,6 +37,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tools/engine/paths.sh
 . "$here/paths.sh"
 
+command -v node >/dev/null || {
+  echo "engine:build: 'node' is not on PATH; it reads tools/engine/versions.json (run npm ci: npm run puts this project's Node first on PATH)" >&2
+  exit "$EXIT_PREREQUISITE"
+}
 command -v go >/dev/null || {
   echo "engine:build: 'go' is not on PATH; install Go 1.26 or later (https://go.dev/doc/install)" >&2
   exit "$EXIT_PREREQUISITE"
@@ -50,10 +54,12 @@ fi
 # Every binary goes into one folder named by a hash of everything that decides its bytes: the pins,
 # each wrapper module (go.mod, go.sum, sources), this recipe and the Go version.
 bin="$(engine_bin_dir)"
+# Read once, here, where a failure stops the script (one fed to a loop by <(...) would not).
+pins="$(engine_pins name wrapper module version release package ldflags)"
 if [ -f "$bin/.complete" ]; then
-  while read -r name version; do
-    printf '  %-26s %-12s cached\n' "$name" "$version"
-  done < <(engine_pins name release)
+  while read -r name _ _ _ release _; do
+    printf '  %-26s %-12s cached\n' "$name" "$release"
+  done <<<"$pins"
   echo "engine: $bin"
   exit 0
 fi
@@ -110,6 +116,11 @@ provider_source() { # module version release log
   printf '%s\n' "$src"
 }
 
+# Every wrapper module agrees with its pin before anything is built (a disagreement is bad input).
+while read -r _ wrapper module version _; do
+  check_pin "$wrapper" "$module" "$version"
+done <<<"$pins"
+
 total_start=$SECONDS
 while read -r name wrapper module version release pkg ldflags; do
   [ "$ldflags" = "-" ] && ldflags=""
@@ -117,7 +128,6 @@ while read -r name wrapper module version release pkg ldflags; do
     printf '  %-26s %-12s cached\n' "$name" "${release:-$version}"
     continue
   fi
-  check_pin "$wrapper" "$module" "$version"
   log="$logs/$name.log"
   : >"$log"
   start=$SECONDS
@@ -131,7 +141,7 @@ while read -r name wrapper module version release pkg ldflags; do
   mv "$bin/$name.tmp" "$bin/$name"
   took=$((SECONDS - start))
   printf '  %-26s %-12s built in %dm%02ds\n' "$name" "$release" $((took / 60)) $((took % 60))
-done < <(engine_pins name wrapper module version release package ldflags)
+done <<<"$pins"
 
 touch "$bin/.complete"
 took=$((SECONDS - total_start))

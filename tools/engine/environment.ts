@@ -2,22 +2,18 @@
  * How to run the engine that `npm run engine:build` makes: the one place that knows its folder,
  * what goes on PATH, and the variables that keep it to the binaries built here.
  */
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { REPO_ROOT as REPO } from "../../model/paths";
+import { runScript } from "../lib/scripts";
 
 /** The repository's own plugins: the policy-pack launcher and the @pulumi/command stand-in. */
 export const PLUGINS_DIR = path.join(REPO, "tools", "engine", "plugins");
 /** What `--policy-pack` names for this engine (see tools/engine/plugins/policy-pack). */
 export const POLICY_PACK_LAUNCHER = path.join(PLUGINS_DIR, "policy-pack");
 
-/** The engine's folder, or an Error that says how to build it. */
+/** The engine's folder, or ScriptFailed (exit 3 when not built) that says how to build it. */
 export function engineBinDir(): string {
-  const r = spawnSync("bash", [path.join(REPO, "tools", "engine", "bin.sh")], { encoding: "utf8" });
-  if (r.status !== 0) {
-    throw new Error((r.stderr || r.error?.message || "npm run engine:bin failed").trim());
-  }
-  return r.stdout.trim();
+  return runScript("tools/engine/bin.sh", "npm run engine:bin");
 }
 
 /**

@@ -28,7 +28,8 @@ TABLE
 # -h or --help prints usage and exits 0; anything else is bad usage (exit 2), named on stderr with
 # the npm script's name. From here on, a command that fails where the script did not expect it
 # (set -e would stop there with that command's own status, which could read as a verdict) stops
-# the script with exit 70 and one line naming the command and its line.
+# the script with exit 70 and one line naming the command, its file and about where (in a pipeline,
+# bash names its last command).
 help_only() {
   local name="$1"
   shift
@@ -44,6 +45,15 @@ help_only() {
 
 internal_error() { # name status line command
   trap - ERR
-  echo "$1: internal error: line $3: '$4' exited $2" >&2
+  # Exit 70 from a command is a failure said already: by this trap inside a $(...), whose command
+  # then fails in its turn, or by a script of ours. So there is one line, from where it began.
+  [ "$2" -ne "$EXIT_INTERNAL" ] || exit "$EXIT_INTERNAL"
+  local command="${4%%$'\n'*}"
+  [ "$command" = "$4" ] || command="$command ..."
+  [ "${#command}" -le 120 ] || command="${command:0:117}..."
+  echo "$1: internal error: '$command' exited $2 (${BASH_SOURCE[1]#"$_help_root/"}, near line $3)" >&2
   exit "$EXIT_INTERNAL"
 }
+
+# The repository root, to name a script's file by its path in the repository.
+_help_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

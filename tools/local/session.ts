@@ -5,12 +5,11 @@
  * its own state, passphrases and secrets, a real PostgreSQL, and one app host per environment that
  * the stack's smoke tests reach on loopback (./appHost.ts says what it stands in for).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { ENVIRONMENTS, type EnvName } from "../../model/environment";
-import { REPO_ROOT } from "../../model/paths";
 import { engineBinDir, engineEnviron } from "../engine/environment";
+import { runScript } from "../lib/scripts";
 import { envSuffix } from "../promote/setup";
 import { AppHost, type ImageStandIn } from "./appHost";
 import { kubeApi, type KubeApi } from "./kube";
@@ -49,18 +48,9 @@ export interface LocalOptions {
   reuse?: boolean;
 }
 
-/** Runs one of the cluster scripts; returns its stdout, or throws its own error line. */
+/** Runs one of the cluster scripts; returns its stdout, or throws ScriptFailed with its code. */
 export function clusterScript(name: "up" | "down" | "kubeconfig", inherit = false): string {
-  const r = spawnSync("bash", [path.join(REPO_ROOT, "tools", "cluster", `${name}.sh`)], {
-    encoding: "utf8",
-    stdio: ["ignore", inherit ? "inherit" : "pipe", inherit ? "inherit" : "pipe"],
-  });
-  if (r.status !== 0) {
-    throw new Error(
-      `npm run cluster:${name} failed (exit ${r.status}): ${(r.stderr ?? "").trim()}`,
-    );
-  }
-  return (r.stdout ?? "").trim();
+  return runScript(`tools/cluster/${name}.sh`, `npm run cluster:${name}`, inherit);
 }
 
 export async function startLocal(options: LocalOptions): Promise<LocalSession> {
