@@ -92,7 +92,14 @@ export function parseArgs(argv: readonly string[]): Args | "help" {
       }
       format = f;
     } else if (a === "--stack" || a.startsWith("--stack=")) {
-      const name = a === "--stack" ? argv[++i] : a.slice("--stack=".length);
+      // `--stack --json` is a forgotten name, not a stack called "--json".
+      const next = argv[i + 1];
+      const name =
+        a === "--stack"
+          ? next?.startsWith("-")
+            ? undefined
+            : argv[++i]
+          : a.slice("--stack=".length);
       if (name === undefined || name === "")
         problems.push("--stack needs a stack name: dev, staging or prod");
       else if (!isEnvName(name))
@@ -100,6 +107,9 @@ export function parseArgs(argv: readonly string[]): Args | "help" {
           `--stack ${name}: not a stack of this project; expected one of ${ENVIRONMENTS.join(", ")}`,
         );
       else if (!stacks.includes(name)) stacks.push(name);
+    } else if (/^--(json|markdown|help)=/.test(a)) {
+      const flag = a.slice(0, a.indexOf("="));
+      problems.push(`${flag} takes no value: write ${flag} alone`);
     } else problems.push(a.startsWith("-") ? `unknown option ${a}` : `unexpected argument "${a}"`);
   }
   if (problems.length > 0) throw new UsageError(problems, clash ? "text" : format);

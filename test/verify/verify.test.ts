@@ -262,6 +262,13 @@ describe("npm run verify (as a process)", function () {
       problems: ["unknown option --fast"],
     });
     assert.deepEqual(problems(badJson.stderr), ["verify: unknown option --fast (see --help)"]);
+    // A forgotten stack name and a value for a flag that takes none, worded as every command does.
+    const worded = await runVerify(["--stack", "--json=1"]);
+    assert.equal(worded.code, 2);
+    assert.deepEqual(problems(worded.stderr), [
+      "verify: --stack needs a stack name: dev, staging or prod (see --help)",
+      "verify: --json takes no value: write --json alone (see --help)",
+    ]);
   });
 
   it("refuses a secret key written in plaintext (exit 2, the program's line), never its value", async () => {
