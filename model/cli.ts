@@ -57,11 +57,35 @@ export function parseOptions<const O extends ParseArgsOptionsConfig>(
   options: O,
   hints: { missingValue?: Record<string, string>; positional?: string } = {},
 ) {
+  const inline = shortFlagWithEquals(argv, options);
+  if (inline !== undefined) throw new UsageError(inline);
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (err) {
     throw new UsageError(parseArgsProblem(err, hints));
   }
+}
+
+/**
+ * A short flag written with `=` (`-y=1`, `-d=5`), which parseArgs reads as a group of flags
+ * (`-y -= -1`, "unknown option -=") or as the value `=5`: the problem, said by the long flag, or
+ * undefined. Nothing after `--` is read.
+ */
+function shortFlagWithEquals(
+  argv: readonly string[],
+  options: ParseArgsOptionsConfig,
+): string | undefined {
+  for (const arg of argv) {
+    if (arg === "--") return undefined;
+    const m = /^-([A-Za-z0-9])=/.exec(arg);
+    if (!m) continue;
+    const long = Object.entries(options).find(([, o]) => o.short === m[1])?.[0];
+    if (long === undefined) return `unknown option -${m[1]}`;
+    return options[long]!.type === "boolean"
+      ? `-${m[1]} (--${long}) takes no value: write -${m[1]} alone`
+      : `-${m[1]} takes its value after a space: write -${m[1]} VALUE or --${long}=VALUE`;
+  }
+  return undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { USAGE, UsageError, parseCommandLine } from "../../tools/promote/args";
 import { describeChanges, progressLine } from "../../tools/promote/automation";
-import { EXIT, EXIT_CODES_HELP } from "../../model/cli";
+import { EXIT, EXIT_CODES_HELP, parseOptions } from "../../model/cli";
 import type { PolicyPackConfig } from "../../tools/promote/ports";
 import {
   USAGE as USAGE_POLICY_CONFIG,
@@ -57,6 +57,8 @@ describe("promote command line", () => {
     [["--force"], /^unknown option --force$/],
     [["prod"], /^unexpected argument "prod"$/],
     [["--yes=no"], /^--yes takes no value: write --yes alone$/],
+    [["-y=1"], /^-y \(--yes\) takes no value: write -y alone$/],
+    [["-x=1"], /^unknown option -x$/],
   ];
   for (const [argv, message] of bad) {
     it(`rejects ${argv.join(" ")} with a one-line usage error`, () => {
@@ -67,6 +69,19 @@ describe("promote command line", () => {
       );
     });
   }
+
+  it("refuses a short flag that takes a value written with =, which parseArgs would read as =VALUE", () => {
+    const options = { deadline: { type: "string", short: "d" } } as const;
+    assert.equal(parseOptions(["-d", "5"], options).deadline, "5");
+    assert.throws(
+      () => parseOptions(["-d=5"], options),
+      (err: unknown) =>
+        err instanceof UsageError &&
+        err.message === "-d takes its value after a space: write -d VALUE or --deadline=VALUE",
+    );
+    // After --, nothing is an option of ours.
+    assert.throws(() => parseOptions(["--", "-d=5"], options), /unexpected argument "-d=5"/);
+  });
 
   it("documents every option in --help", () => {
     for (const text of [
